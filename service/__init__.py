@@ -1,0 +1,1 @@
+"""Decline job-interview invitations politely, keep the copy, make sure it landed."""

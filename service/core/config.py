@@ -1,0 +1,103 @@
+"""Settings, read from the environment (prefix DECLINE_) and a `.env` file."""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me"  # noqa: S105 - the placeholder we refuse outside the sandbox
+
+
+class SmtpSecurity(StrEnum):
+    none = "none"
+    starttls = "starttls"
+    tls = "tls"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DECLINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///./decline.db"
+    secret_key: str = DEFAULT_SECRET_KEY
+
+    # Outgoing mail. With no SMTP host, messages are written to MAIL_CAPTURE_DIR instead.
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: SmtpSecurity = SmtpSecurity.none
+    smtp_timeout_seconds: float = 30.0
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    smtp_ca_file: Path | None = None
+    mail_from: str = "decline@localhost"
+    mail_capture_dir: Path = Path("./mail-capture")
+
+    # Outbox worker.
+    outbox_poll_seconds: float = Field(default=10.0, gt=0)
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    outbox_lease_seconds: float = Field(default=300.0, gt=0)
+    outbox_give_up_hours: float = Field(default=48.0, gt=0)
+
+    # Inbound mail (reply detection).
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_security: str = "tls"
+    imap_folder: str = "INBOX"
+
+    # Follow-up calls.
+    follow_up_business_days: int = Field(default=2, ge=0, le=30)
+    business_hours: str = "09:00-17:00"
+    timezone: str = "UTC"
+    max_call_attempts: int = Field(default=3, ge=1, le=10)
+
+    default_phone_region: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    idempotency_retention_hours: float = Field(default=48.0, ge=24)
+    admin_password: str | None = None
+
+    @cached_property
+    def capture_mode(self) -> bool:
+        return not self.smtp_host
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def sandbox(self) -> bool:
+        """True on the embedded defaults: nothing leaves the machine."""
+        return self.capture_mode and self.is_sqlite
+
+    @cached_property
+    def mail_from_address(self) -> str:
+        return parseaddr(self.mail_from)[1]
+
+    @cached_property
+    def mail_from_domain(self) -> str:
+        return self.mail_from_address.rpartition("@")[2]
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.secret_key == DEFAULT_SECRET_KEY and not self.sandbox:
+            raise ValueError(
+                "DECLINE_SECRET_KEY is still the placeholder; set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))'). The "
+                "placeholder is only accepted with capture mail on SQLite."
+            )
+        if "@" not in self.mail_from_address or not self.mail_from_domain:
+            raise ValueError(f"DECLINE_MAIL_FROM must be an email address, got {self.mail_from!r}")
+        return self
+
+    def resolved_smtp_port(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        return {"none": 25, "starttls": 587, "tls": 465}[self.smtp_security.value]

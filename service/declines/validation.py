@@ -1,0 +1,77 @@
+"""Field validators: one place that decides what a valid email, phone, zone or line is."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+# C0/C1 controls, DEL, and the Unicode line/paragraph separators: none of them belong in a
+# value that may end up in an email header.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def single_line(value: str) -> str:
+    """Refuse CR, LF and other control characters; trim surrounding spaces."""
+    if _CONTROL.search(value):
+        raise ValueError("must be a single line without control characters (CR, LF, tab, ...)")
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def email_address(value: str) -> str:
+    """A deliverable-looking address (syntax only: no DNS lookups at request time)."""
+    single_line(value)
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+    return result.normalized
+
+
+def phone_number(value: str) -> str:
+    """Any readable phone number in international form, stored as E.164."""
+    single_line(value)
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(
+            f"{value!r} is not a phone number in international form; start with + and the "
+            "country code, e.g. +1 415 555 0100"
+        ) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{value!r} is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def time_zone(value: str) -> str:
+    """An IANA time zone name such as Europe/Paris."""
+    single_line(value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known IANA time zone (e.g. America/New_York)") from None
+    return value
+
+
+_MSGID = re.compile(r"^<?([^<>@\s]+@[^<>@\s]+)>?$")
+
+
+def message_id(value: str) -> str:
+    """A Message-ID, always returned inside angle brackets."""
+    single_line(value)
+    match = _MSGID.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a Message-ID like <abc123@mail.example.com>")
+    return f"<{match.group(1)}>"
+
+
+def display_phone(e164: str) -> str:
+    """E.164 to the international form people read aloud."""
+    parsed = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
