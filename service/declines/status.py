@@ -1,0 +1,47 @@
+"""A decline's overall status, derived from its messages' statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.core.db import utcnow
+from service.models import Decline, DeclineStatus, Message, MessageStatus
+
+_IN_FLIGHT = {MessageStatus.queued, MessageStatus.sending}
+_UNDELIVERED = {MessageStatus.failed, MessageStatus.bounced}
+
+
+def aggregate(statuses: Iterable[str], *, canceled: bool) -> DeclineStatus:
+    """queued until one moves, sending while any is in flight, then failed or sent."""
+    states = [MessageStatus(s) for s in statuses]
+    if canceled:
+        return DeclineStatus.canceled
+    if states and all(s == MessageStatus.queued for s in states):
+        return DeclineStatus.queued
+    if any(s in _IN_FLIGHT for s in states):
+        return DeclineStatus.sending
+    if any(s in _UNDELIVERED for s in states):
+        return DeclineStatus.failed
+    return DeclineStatus.sent
+
+
+def refresh(session: Session, decline_ids: Iterable[str]) -> None:
+    """Recompute the stored status of these declines from their messages (flush only)."""
+    ids = sorted(set(decline_ids))
+    if not ids:
+        return
+    rows = session.execute(
+        select(Message.decline_id, Message.status).where(Message.decline_id.in_(ids))  # type: ignore[attr-defined]
+    ).all()
+    by_decline: dict[str, list[str]] = {i: [] for i in ids}
+    for decline_id, status in rows:
+        by_decline[decline_id].append(status)
+    for decline in session.scalars(select(Decline).where(Decline.id.in_(ids))):  # type: ignore[attr-defined]
+        new = aggregate(by_decline[decline.id], canceled=decline.canceled_at is not None)
+        if decline.status != new:
+            decline.status = new
+            decline.updated_at = utcnow()
+    session.flush()
