@@ -1,0 +1,98 @@
+"""create_app(settings): the API, with a lifespan owning engine, mail transport and scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Response
+from sqlalchemy import text
+
+from service.core import metrics
+from service.core.config import Settings
+from service.core.db import make_engine
+from service.core.deps import SettingsDep
+from service.core.errors import install_handlers, problem
+from service.core.limits import BodySizeLimit
+from service.declines.router import router as declines_router
+from service.jobs import build_scheduler
+from service.outbox.service import Outbox
+from service.outbox.transports import make_transport
+
+log = logging.getLogger("decline")
+
+
+def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        outbox = Outbox(engine=engine, transport=make_transport(settings), settings=settings)
+        app.state.engine, app.state.outbox = engine, outbox
+        outbox.start()
+        describe_delivery(settings)
+        clock = build_scheduler(outbox=outbox, settings=settings) if scheduler else None
+        if clock:
+            clock.start()
+        try:
+            yield
+        finally:
+            if clock:
+                clock.shutdown(wait=False)
+            await outbox.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Decline service",
+        version="0.1.0",
+        summary="Decline interview invitations politely, keep the copy, make sure it landed.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    install_handlers(app)
+    app.include_router(declines_router)
+    _add_health_routes(app)
+    return app
+
+
+def describe_delivery(settings: Settings) -> None:
+    if settings.capture_mode:
+        log.warning(
+            "capture mode: no SMTP host is set, so every message is written as an .eml file "
+            "to %s and nothing leaves this machine",
+            settings.mail_capture_dir.resolve(),
+        )
+    else:
+        log.info(
+            "delivering through %s:%s (%s)",
+            settings.smtp_host,
+            settings.resolved_smtp_port(),
+            settings.smtp_security.value,
+        )
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz(settings: SettingsDep) -> Response:
+        """The database answers; says how mail leaves (smtp) or stays (capture)."""
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return problem(503, "Not ready", f"database unavailable: {exc.__class__.__name__}")
+        delivery = "capture" if settings.capture_mode else "smtp"
+        return Response(
+            f'{{"status":"ready","delivery":"{delivery}"}}', media_type="application/json"
+        )
+
+    @app.get("/metrics", tags=["health"])
+    def prometheus() -> Response:
+        return Response(metrics.render(app.state.engine), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,150 @@
+"""The `decline` command: serve, migrate, run-due (for cron), apikey create."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from service.auth import api_keys
+from service.core.config import Settings
+from service.core.db import make_engine, session_scope
+from service.core.migrate import upgrade
+
+app = typer.Typer(help="Decline interview invitations politely and make sure they landed.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"configuration error: {error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (alembic upgrade head)."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Leave periodic jobs to cron.")] = False,
+) -> None:
+    """Run the API and its scheduler in one process; applies migrations first."""
+    import uvicorn
+
+    from service.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    first_key = _first_run_key(engine, settings)
+    engine.dispose()
+    _banner(settings, host, port, first_key)
+    uvicorn.run(create_app(settings, scheduler=not no_scheduler), host=host, port=port, log_level="info")
+
+
+def _first_run_key(engine: object, settings: Settings) -> str | None:
+    """On the embedded defaults, a fresh database gets one key so curl works at once."""
+    if not settings.sandbox:
+        return None
+    with session_scope(engine) as session:  # type: ignore[arg-type]
+        if api_keys.any_exist(session=session):
+            return None
+        _, token = api_keys.create(session=session, name="first-run")
+    return token
+
+
+def _banner(settings: Settings, host: str, port: int, first_key: str | None) -> None:
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        "Decline service",
+        f"  API docs:     {base}/docs",
+        f"  Database:     {settings.database_url}",
+    ]
+    if settings.capture_mode:
+        lines.append(
+            f"  Mail:         capture mode, nothing leaves this machine; messages are written to "
+            f"{settings.mail_capture_dir.resolve()}"
+        )
+    else:
+        lines.append(f"  Mail:         SMTP {settings.smtp_host}:{settings.resolved_smtp_port()}")
+    if first_key:
+        lines += [
+            "  API key (shown once, keep it):",
+            f"    {first_key}",
+            f"  Try: curl -H 'Authorization: Bearer {first_key}' {base}/v1/declines",
+        ]
+    typer.echo("\n".join(lines) + "\n")
+
+
+@app.command("run-due")
+def run_due(
+    now: Annotated[str | None, typer.Option(help="Evaluate due times as of this ISO 8601 instant.")] = None,
+) -> None:
+    """Run one pass of every due job, print a one-line JSON summary, and exit."""
+    from service.outbox.service import Outbox
+    from service.outbox.transports import make_transport
+
+    settings = _settings()
+    at = _parse_now(now) if now else None
+
+    async def one_pass() -> dict[str, object]:
+        engine = make_engine(settings.database_url)
+        outbox = Outbox(engine=engine, transport=make_transport(settings), settings=settings)
+        try:
+            summary = await outbox.run_pass(now=at)
+        finally:
+            await outbox.close()
+            engine.dispose()
+        return {"outbox": summary.as_dict()}
+
+    result = asyncio.run(one_pass())
+    result["now"] = (at or datetime.now(UTC)).isoformat()
+    typer.echo(json.dumps(result, sort_keys=True))
+
+
+def _parse_now(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        typer.echo(f"--now: {value!r} is not an ISO 8601 date-time", err=True)
+        raise typer.Exit(2) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@apikey_app.command("create")
+def apikey_create(name: Annotated[str, typer.Option(help="Who or what will use the key.")]) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        key, token = api_keys.create(session=session, name=name)
+        key_id = key.id
+    engine.dispose()
+    typer.echo(f"created API key {name!r} (id {key_id}); it is shown only this once:", err=False)
+    sys.stdout.write(token + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,25 @@
+"""Prometheus metrics: counters bumped by the code paths, gauges read at scrape time."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from sqlalchemy import Engine, func, select
+
+from service.models import Message
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+DECLINES_ACCEPTED = Counter(
+    "decline_declines_accepted", "Declines accepted over the API", registry=REGISTRY
+)
+MESSAGES_BY_STATUS = Gauge(
+    "decline_messages", "Stored messages by delivery status", ["status"], registry=REGISTRY
+)
+
+
+def render(engine: Engine) -> bytes:
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(Message.status, func.count()).group_by(Message.status)).all())  # type: ignore[arg-type]
+    for status in ("queued", "sending", "sent", "failed", "bounced", "canceled"):
+        MESSAGES_BY_STATUS.labels(status=status).set(counts.get(status, 0))
+    return generate_latest(REGISTRY)

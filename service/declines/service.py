@@ -1,0 +1,290 @@
+"""Accept, read and cancel declines. Services flush; the caller's unit of work commits."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.core.config import Settings
+from service.core.errors import NotFound, Unprocessable
+from service.declines import compose, status
+from service.declines.advice import warnings_for
+from service.declines.schemas import DeclineCreate, DeclinePublic, PreviewMessage, PreviewPublic
+from service.declines.views import to_public
+from service.models import (
+    ApiKey,
+    Contact,
+    Decline,
+    FollowUp,
+    FollowUpStatus,
+    IdempotencyRecord,
+    Message,
+    MessageStatus,
+)
+
+
+def delivery_mode(settings: Settings) -> str:
+    return "capture" if settings.capture_mode else "smtp"
+
+
+def accept(
+    *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
+) -> Decline:
+    """Store the decline, its contacts and every fully rendered message, ready to send."""
+    days = request.follow_up_business_days
+    decline = Decline(
+        api_key_id=api_key.id,
+        company=request.company,
+        company_key=request.company.casefold(),
+        job_title=request.job_title,
+        requisition_id=request.requisition_id,
+        reason=request.reason,
+        round=request.round,
+        candidate_name=request.candidate.name,
+        candidate_email=request.candidate.email,
+        candidate_phone=request.candidate.phone,
+        candidate_timezone=request.candidate.timezone,
+        follow_up_business_days=settings.follow_up_business_days if days is None else days,
+        request=request.model_dump(mode="json"),
+        warnings=warnings_for(request, now=now),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(decline)
+    for index, person in enumerate(request.contacts):
+        contact = Contact(
+            decline_id=decline.id,
+            position=index,
+            name=person.name,
+            email=person.email,
+            email_key=person.email.casefold(),
+            phone=person.phone,
+            role=person.role,
+            timezone=person.timezone,
+        )
+        composed = compose.compose(
+            request=request,
+            contact_index=index,
+            mail_from=settings.mail_from,
+            message_id=compose.make_message_id(settings.mail_from_domain),
+            date=now,
+        )
+        session.add(contact)
+        session.add(
+            Message(
+                decline_id=decline.id,
+                contact_id=contact.id,
+                message_id=composed.message_id,
+                envelope_from=composed.envelope_from,
+                envelope_to=composed.envelope_to,
+                raw=composed.raw,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        session.add(FollowUp(decline_id=decline.id, contact_id=contact.id))
+    session.flush()
+    return decline
+
+
+@dataclass(frozen=True)
+class Accepted:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def request_fingerprint(request: DeclineCreate) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def accept_once(
+    *,
+    session: Session,
+    request: DeclineCreate,
+    api_key: ApiKey,
+    settings: Settings,
+    now: datetime,
+    idempotency_key: str | None,
+) -> Accepted:
+    """Accept, or replay the first response for a retried Idempotency-Key."""
+    if idempotency_key is None:
+        return _accept_fresh(session=session, request=request, api_key=api_key, settings=settings, now=now)
+    fingerprint = request_fingerprint(request)
+    earlier = _replay(session, api_key, idempotency_key, fingerprint)
+    if earlier:
+        return earlier
+    record = IdempotencyRecord(
+        api_key_id=api_key.id, key=idempotency_key, request_hash=fingerprint, status_code=0, response={}
+    )
+    try:
+        # Claim the key before doing the work: a concurrent twin waits here, then replays.
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:
+        replay = _replay(session, api_key, idempotency_key, fingerprint)
+        if replay is None:
+            raise
+        return replay
+    accepted = _accept_fresh(session=session, request=request, api_key=api_key, settings=settings, now=now)
+    record.status_code, record.response = accepted.status_code, accepted.body
+    session.flush()
+    return accepted
+
+
+def _accept_fresh(
+    *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
+) -> Accepted:
+    decline = accept(session=session, request=request, api_key=api_key, settings=settings, now=now)
+    public = to_public(session, [decline], delivery=delivery_mode(settings))[0]
+    return Accepted(201, public.model_dump(mode="json"), replayed=False)
+
+
+def _replay(session: Session, api_key: ApiKey, key: str, fingerprint: str) -> Accepted | None:
+    record = session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.key == key
+        )
+    ).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Unprocessable(
+            "this Idempotency-Key was already used with a different request body; "
+            "use a new key for a new decline"
+        )
+    return Accepted(record.status_code, record.response, replayed=True)
+
+
+def get(*, session: Session, decline_id: str, api_key: ApiKey) -> Decline:
+    decline = session.get(Decline, decline_id)
+    if decline is None or decline.api_key_id != api_key.id:
+        raise NotFound(f"no decline with id {decline_id}")
+    return decline
+
+
+def cancel(*, session: Session, decline_id: str, api_key: ApiKey, now: datetime) -> Decline:
+    """Stop every message not yet handed to a mail server, and the phone follow-ups."""
+    decline = get(session=session, decline_id=decline_id, api_key=api_key)
+    if decline.canceled_at is None:
+        decline.canceled_at = now
+        session.execute(
+            update(Message)
+            .where(Message.decline_id == decline.id, Message.status == MessageStatus.queued)  # type: ignore[arg-type]
+            .values(status=MessageStatus.canceled, last_error="canceled before sending")
+        )
+        session.execute(
+            update(FollowUp)
+            .where(FollowUp.decline_id == decline.id, FollowUp.status != FollowUpStatus.done)  # type: ignore[arg-type]
+            .values(status=FollowUpStatus.canceled)
+        )
+        status.refresh(session, [decline.id])
+    return decline
+
+
+def list_page(
+    *,
+    session: Session,
+    api_key: ApiKey,
+    status_filter: str | None,
+    company: str | None,
+    contact_email: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Decline], str | None]:
+    """Newest first; the cursor is the last row's (created_at, id)."""
+    query = select(Decline).where(Decline.api_key_id == api_key.id)
+    if status_filter:
+        query = query.where(Decline.status == status_filter)
+    if company:
+        pattern = "%" + _escape_like(company.casefold()) + "%"
+        query = query.where(Decline.company_key.like(pattern, escape="\\"))  # type: ignore[attr-defined]
+    if contact_email:
+        query = query.where(
+            exists().where(
+                Contact.decline_id == Decline.id, Contact.email_key == contact_email.strip().casefold()
+            )
+        )
+    if cursor:
+        created_at, last_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Decline.created_at < created_at,  # type: ignore[arg-type,operator]
+                and_(Decline.created_at == created_at, Decline.id < last_id),  # type: ignore[arg-type]
+            )
+        )
+    query = query.order_by(Decline.created_at.desc(), Decline.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_cursor(rows[-1]) if more and rows else None
+    return rows, next_cursor
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _encode_cursor(decline: Decline) -> str:
+    raw = json.dumps([decline.created_at.isoformat(), decline.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, last_id = json.loads(raw)
+        return datetime.fromisoformat(created), str(last_id)
+    except (ValueError, TypeError) as exc:
+        raise Unprocessable("cursor is not one this API returned; start again without it") from exc
+
+
+def raw_message(*, session: Session, message_id: str, api_key: ApiKey) -> bytes:
+    """The exact bytes kept for a message (what went on the wire)."""
+    row = session.execute(
+        select(Message.raw)
+        .join(Decline, Decline.id == Message.decline_id)  # type: ignore[arg-type]
+        .where(Message.id == message_id, Decline.api_key_id == api_key.id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no message with id {message_id}")
+    return bytes(row[0])
+
+
+def preview(*, request: DeclineCreate, settings: Settings, now: datetime) -> PreviewPublic:
+    """Render every message and call script; store and send nothing."""
+    messages = []
+    for index, contact in enumerate(request.contacts):
+        composed = compose.compose(
+            request=request,
+            contact_index=index,
+            mail_from=settings.mail_from,
+            message_id=compose.make_message_id(settings.mail_from_domain),
+            date=now,
+        )
+        messages.append(
+            PreviewMessage(
+                contact=contact,
+                to=composed.headers["To"],
+                subject=composed.subject,
+                headers=composed.headers,
+                text=composed.text,
+                html=composed.html,
+                call_script=compose.render_call_script(request=request, contact_index=index),
+            )
+        )
+    return PreviewPublic(warnings=warnings_for(request, now=now), messages=messages)
+
+
+def publish(session: Session, decline: Decline, settings: Settings) -> DeclinePublic:
+    return to_public(session, [decline], delivery=delivery_mode(settings))[0]

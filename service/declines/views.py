@@ -1,0 +1,88 @@
+"""Shape stored declines into their public form, loading related rows in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.declines.schemas import (
+    Candidate,
+    ContactPublic,
+    DeclinePublic,
+    FollowUpPublic,
+    MessagePublic,
+)
+from service.models import Contact, Decline, FollowUp, Message
+
+
+def to_public(session: Session, declines: Sequence[Decline], *, delivery: str) -> list[DeclinePublic]:
+    ids = [d.id for d in declines]
+    if not ids:
+        return []
+    contacts = session.scalars(
+        select(Contact).where(Contact.decline_id.in_(ids)).order_by(Contact.position)  # type: ignore[attr-defined]
+    ).all()
+    messages = {
+        m.contact_id: m
+        for m in session.scalars(select(Message).where(Message.decline_id.in_(ids)))  # type: ignore[attr-defined]
+    }
+    follow_ups = {
+        f.contact_id: f
+        for f in session.scalars(select(FollowUp).where(FollowUp.decline_id.in_(ids)))  # type: ignore[attr-defined]
+    }
+    by_decline: dict[str, list[ContactPublic]] = {i: [] for i in ids}
+    for contact in contacts:
+        by_decline[contact.decline_id].append(
+            _contact(contact, messages[contact.id], follow_ups[contact.id])
+        )
+    return [_decline(d, by_decline[d.id], delivery) for d in declines]
+
+
+def _contact(contact: Contact, message: Message, follow_up: FollowUp) -> ContactPublic:
+    return ContactPublic(
+        id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        role=contact.role,
+        timezone=contact.timezone,
+        replied_at=contact.replied_at,
+        message=MessagePublic(
+            id=message.id,
+            message_id=message.message_id,
+            status=message.status,
+            attempts=message.attempts,
+            last_error=message.last_error,
+            next_attempt_at=message.next_attempt_at if message.status == "queued" else None,
+            sent_at=message.sent_at,
+        ),
+        follow_up=FollowUpPublic(
+            status=follow_up.status, due_at=follow_up.due_at, call_attempts=follow_up.call_attempts
+        ),
+    )
+
+
+def _decline(decline: Decline, contacts: list[ContactPublic], delivery: str) -> DeclinePublic:
+    return DeclinePublic(
+        id=decline.id,
+        status=decline.status,
+        delivery=delivery,
+        warnings=list(decline.warnings),
+        company=decline.company,
+        job_title=decline.job_title,
+        requisition_id=decline.requisition_id,
+        reason=decline.reason,
+        round=decline.round,
+        candidate=Candidate.model_construct(
+            name=decline.candidate_name,
+            email=decline.candidate_email,
+            phone=decline.candidate_phone,
+            timezone=decline.candidate_timezone,
+        ),
+        follow_up_business_days=decline.follow_up_business_days,
+        created_at=decline.created_at,
+        canceled_at=decline.canceled_at,
+        contacts=contacts,
+    )

@@ -1,0 +1,66 @@
+"""Small factories for request bodies and running apps."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.auth import api_keys
+from service.core.config import Settings
+from service.core.db import make_engine, session_scope
+
+BASE_BODY: dict[str, Any] = {
+    "candidate": {"name": "Ada Lovelace", "email": "ada@home.example", "phone": "+44 20 7946 0958"},
+    "company": "Analytical Engines Ltd",
+    "job_title": "Principal Engineer",
+    "requisition_id": "REQ-1843",
+    "reason": "none",
+    "round": "first",
+    "contacts": [
+        {"name": "Charles Babbage", "email": "charles@engines.example", "role": "recruiter",
+         "phone": "+44 20 7946 0000"},
+        {"name": "Mary Somerville", "email": "mary@engines.example", "role": "hiring_manager"},
+    ],
+}
+
+
+def decline_body(**overrides: Any) -> dict[str, Any]:
+    body = copy.deepcopy(BASE_BODY)
+    body.update(overrides)
+    return body
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "mail_capture_dir": tmp_path / "capture",
+        "mail_from": "Decline Service <declines@mailer.example>",
+        "secret_key": "test-secret-key-test-secret-key",
+        "outbox_poll_seconds": 3600,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def new_api_key(database_url: str, name: str = "tests") -> str:
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        _, token = api_keys.create(session=session, name=name)
+    engine.dispose()
+    return token
+
+
+@contextmanager
+def running_app(settings: Settings, *, scheduler: bool = False) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, scheduler=scheduler)) as client:
+        yield client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
