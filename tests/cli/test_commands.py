@@ -1,0 +1,92 @@
+"""The `decline` console script, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from service.core.db import make_engine, session_scope
+from service.core.migrate import upgrade
+from service.declines.schemas import DeclineCreate
+from service.declines.service import accept
+from service.models import ApiKey
+from tests.factories import decline_body, make_settings, running_app, auth
+
+DECLINE = str(Path(sys.executable).parent / "decline")
+
+
+def _env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DECLINE_")}
+    env |= {
+        "DECLINE_DATABASE_URL": database_url,
+        "DECLINE_MAIL_CAPTURE_DIR": str(tmp_path / "capture"),
+        "DECLINE_SECRET_KEY": "cli-test-secret-cli-test-secret",
+    }
+    return env | extra
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([DECLINE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_apikey_create_prints_a_working_key_on_the_last_line(tmp_path: Path, database_url: str) -> None:
+    result = _run(["apikey", "create", "--name", "job tracker"], _env(tmp_path, database_url), tmp_path)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("dk_") and " " not in token
+    with running_app(make_settings(database_url, tmp_path)) as client:
+        assert client.get("/v1/declines", headers=auth(token)).status_code == 200
+        assert client.get("/v1/declines", headers=auth(token + "x")).status_code == 401
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = _run(["migrate"], _env(tmp_path, url), tmp_path)
+    assert result.returncode == 0, result.stderr
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        assert session.query(ApiKey).count() == 0
+    engine.dispose()
+
+
+def test_run_due_delivers_queued_messages_and_prints_json(tmp_path: Path, database_url: str) -> None:
+    settings = make_settings(database_url, tmp_path)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        key = ApiKey(name="cron", prefix="dk_x", key_hash="0" * 64)
+        session.add(key)
+        session.flush()
+        from service.core.db import utcnow
+
+        accept(session=session, request=DeclineCreate.model_validate(decline_body()), api_key=key,
+               settings=settings, now=utcnow())
+    engine.dispose()
+
+    result = _run(["run-due"], _env(tmp_path, database_url), tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    summary = json.loads(lines[0])
+    assert summary["outbox"]["sent"] == 2
+    assert len(list((tmp_path / "capture").glob("*.eml"))) == 2
+
+    again = json.loads(_run(["run-due"], _env(tmp_path, database_url), tmp_path).stdout)
+    assert again["outbox"]["sent"] == 0
+
+
+def test_serve_refuses_the_placeholder_secret_outside_the_sandbox(tmp_path: Path) -> None:
+    env = _env(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", DECLINE_SMTP_HOST="smtp.example.com")
+    del env["DECLINE_SECRET_KEY"]
+    result = _run(["serve", "--port", "1"], env, tmp_path)
+    assert result.returncode == 2
+    assert "DECLINE_SECRET_KEY" in result.stderr
+
+
+def test_run_due_rejects_a_bad_now(tmp_path: Path, database_url: str) -> None:
+    result = _run(["run-due", "--now", "yesterday"], _env(tmp_path, database_url), tmp_path)
+    assert result.returncode == 2
+    assert "ISO 8601" in result.stderr
