@@ -28,7 +28,7 @@ def email_address(value: str) -> str:
     """A deliverable-looking address (syntax only: no DNS lookups at request time)."""
     single_line(value)
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        result = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
     return result.normalized

@@ -1,0 +1,164 @@
+"""Render one contact's decline message and call script: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from service.declines.schemas import Candidate, ContactIn, DeclineCreate, Reason, Referral, Round
+from service.declines.validation import display_phone
+from service.templating import render
+
+# The whole vocabulary a reason is ever given in: vague and true, with no detail that could
+# start a debate or read as criticism. `none` gives no reason at all.
+_REASONS: dict[Reason, str | None] = {
+    Reason.none: None,
+    Reason.accepted_offer: "I have accepted another position.",
+    Reason.not_a_fit: "This role is not the right direction for me at this stage of my career.",
+    Reason.timing: "The timing is not right for me.",
+    Reason.other_opportunities: "I am pursuing other opportunities.",
+}
+
+# The same decline sentence goes into the email and the call, so both say exactly one thing.
+_DECLINES: dict[Round, str] = {
+    Round.first: "I must respectfully decline this invitation.",
+    Round.follow_up: "I have decided to withdraw my candidacy.",
+}
+
+
+@dataclass(frozen=True)
+class ComposedMessage:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]  # decoded values, in the order they appear in `raw`
+    raw: bytes  # the exact bytes to send and keep
+    envelope_from: str
+    envelope_to: str
+    message_id: str
+
+
+def make_message_id(domain: str) -> str:
+    """A new Message-ID under our own mail domain (never the host name, which leaks)."""
+    return make_msgid(domain=domain)
+
+
+def subject_for(request: DeclineCreate, *, threaded: bool) -> str:
+    """Name the interview and the job so the recipient can file the message at a glance."""
+    lead = "Follow-up interview" if request.round is Round.follow_up else "Interview invitation"
+    subject = f"{lead}: {request.job_title}"
+    if request.requisition_id:
+        subject += f" ({request.requisition_id})"
+    return f"Re: {subject}" if threaded else subject
+
+
+def compose(
+    *,
+    request: DeclineCreate,
+    contact_index: int,
+    mail_from: str,
+    message_id: str,
+    date: datetime,
+) -> ComposedMessage:
+    """Build the message for one contact: one recipient, text and HTML alternatives."""
+    contact = request.contacts[contact_index]
+    candidate = request.candidate
+    sender = _ascii_address(parseaddr(mail_from)[1] or mail_from)
+    # Only the primary contact received the invitation we would be replying to.
+    threaded = request.invitation_message_id is not None and contact_index == 0
+    subject = subject_for(request, threaded=threaded)
+    recipient = _ascii_address(contact.email)
+
+    fields: dict[str, Any] = {
+        "From": Address(candidate.name, addr_spec=sender),
+        "To": Address(contact.name, addr_spec=recipient),
+    }
+    # Replies must reach the candidate; when the candidate is the sender that is automatic.
+    if _ascii_address(candidate.email).casefold() != sender.casefold():
+        fields["Reply-To"] = Address(candidate.name, addr_spec=_ascii_address(candidate.email))
+    fields["Subject"] = subject
+    fields["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))
+    fields["Message-ID"] = message_id
+    if threaded:
+        fields["In-Reply-To"] = fields["References"] = request.invitation_message_id
+
+    # The SMTP policy gives CRLF line endings and RFC 2047 words for non-ASCII names, and its
+    # header registry refuses CR/LF in any value: a second line of defence against injection.
+    msg = EmailMessage(policy=email.policy.SMTP)
+    for name, value in fields.items():
+        msg[name] = value
+    context = _context(request, contact_index)
+    text = render("email/decline.txt", **context)
+    html = render("email/decline.html", **context)
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+
+    return ComposedMessage(
+        subject=subject,
+        text=text,
+        html=html,
+        headers={name: str(msg[name]) for name in fields},
+        raw=msg.as_bytes(),
+        envelope_from=sender,
+        envelope_to=recipient,
+        message_id=message_id,
+    )
+
+
+def render_call_script(*, request: DeclineCreate, contact_index: int) -> str:
+    """What to say when calling this contact to make sure the email arrived."""
+    return render("email/call_script.txt", **_context(request, contact_index))
+
+
+def _context(request: DeclineCreate, contact_index: int) -> dict[str, Any]:
+    area = request.future_interest.functional_area if request.future_interest else None
+    return {
+        "contact": _person(request.contacts[contact_index]),
+        "candidate": _person(request.candidate),
+        "referral": _person(request.referral) if request.referral else None,
+        "company": request.company,
+        "job_title": request.job_title,
+        "requisition_id": request.requisition_id,
+        "follow_up": request.round is Round.follow_up,
+        "decline": _DECLINES[request.round],
+        "reason": _REASONS[request.reason],
+        "future": request.future_interest is not None,
+        "area": area,
+    }
+
+
+def _person(person: Candidate | ContactIn | Referral) -> dict[str, str | None]:
+    """Name, email and phone of anyone the templates mention; `tel` feeds tel: links."""
+    phone = person.phone
+    return {
+        "name": person.name,
+        "email": person.email,
+        "phone": display_phone(phone) if phone else None,
+        "tel": phone,
+    }
+
+
+def _ascii_address(address: str) -> str:
+    """Punycode an internationalised domain: header encoding would otherwise mangle it.
+
+    A non-ASCII local part needs SMTPUTF8 end to end, which we do not send: refuse it.
+    """
+    if address.isascii():
+        return address
+    try:
+        ascii_form = validate_email(address, check_deliverability=False).ascii_email
+    except EmailNotValidError as exc:
+        raise ValueError(f"{address!r} is not a valid email address: {exc}") from None
+    if ascii_form is None:
+        raise ValueError(
+            f"{address!r} has a non-ASCII local part, which needs SMTPUTF8; "
+            "use an ASCII address for this person"
+        )
+    return ascii_form
