@@ -2,10 +2,10 @@
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlmodel import SQLModel
 
 from service import models  # noqa: F401 - registers the tables on the metadata
 from service.core.db import make_engine
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 

@@ -17,7 +17,9 @@ from service.core.config import Settings
 from service.core.db import make_engine, session_scope
 from service.core.migrate import upgrade
 
-app = typer.Typer(help="Decline interview invitations politely and make sure they landed.", no_args_is_help=True)
+app = typer.Typer(
+    help="Decline interview invitations politely and make sure they landed.", no_args_is_help=True
+)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 
@@ -27,7 +29,9 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         for error in exc.errors():
-            typer.echo(f"configuration error: {error['msg'].removeprefix('Value error, ')}", err=True)
+            typer.echo(
+                f"configuration error: {error['msg'].removeprefix('Value error, ')}", err=True
+            )
         raise typer.Exit(2) from None
 
 
@@ -45,21 +49,27 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Leave periodic jobs to cron.")] = False,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Leave periodic jobs to cron.")
+    ] = False,
 ) -> None:
     """Run the API and its scheduler in one process; applies migrations first."""
     import uvicorn
 
     from service.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = _settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     first_key = _first_run_key(engine, settings)
     engine.dispose()
     _banner(settings, host, port, first_key)
-    uvicorn.run(create_app(settings, scheduler=not no_scheduler), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings, scheduler=not no_scheduler), host=host, port=port, log_level="info"
+    )
 
 
 def _first_run_key(engine: object, settings: Settings) -> str | None:
@@ -99,7 +109,9 @@ def _banner(settings: Settings, host: str, port: int, first_key: str | None) -> 
 
 @app.command("run-due")
 def run_due(
-    now: Annotated[str | None, typer.Option(help="Evaluate due times as of this ISO 8601 instant.")] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Evaluate due times as of this ISO 8601 instant.")
+    ] = None,
 ) -> None:
     """Run one pass of every due job, print a one-line JSON summary, and exit."""
     from service.outbox.service import Outbox

@@ -27,7 +27,7 @@ def pg_database_url() -> Iterator[str | None]:
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means the peer is absent
+    except Exception:  # noqa: BLE001 - any failure means the peer is absent
         admin.dispose()
         yield None
         return
@@ -53,7 +53,9 @@ def _truncate(engine: Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty database: once per backend for tests that use it."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "decline.db"

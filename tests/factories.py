@@ -23,8 +23,12 @@ BASE_BODY: dict[str, Any] = {
     "reason": "none",
     "round": "first",
     "contacts": [
-        {"name": "Charles Babbage", "email": "charles@engines.example", "role": "recruiter",
-         "phone": "+44 20 7946 0000"},
+        {
+            "name": "Charles Babbage",
+            "email": "charles@engines.example",
+            "role": "recruiter",
+            "phone": "+44 20 7946 0000",
+        },
         {"name": "Mary Somerville", "email": "mary@engines.example", "role": "hiring_manager"},
     ],
 }

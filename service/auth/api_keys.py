@@ -7,6 +7,7 @@ import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from service.models import ApiKey
 
@@ -32,11 +33,11 @@ def authenticate(*, session: Session, token: str) -> ApiKey | None:
     """The live key matching this token, if any."""
     if not token.startswith(PREFIX):
         return None
-    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == _digest(token))).first()
+    key = session.scalars(select(ApiKey).where(col(ApiKey.key_hash) == _digest(token))).first()
     if key is None or key.revoked_at is not None:
         return None
     return key
 
 
 def any_exist(*, session: Session) -> bool:
-    return session.scalars(select(ApiKey.id).limit(1)).first() is not None
+    return session.scalars(select(col(ApiKey.id)).limit(1)).first() is not None

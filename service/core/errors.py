@@ -72,7 +72,9 @@ def validation_problem(exc: RequestValidationError) -> JSONResponse:
     for error in exc.errors():
         where = _location(error.get("loc", ()))
         errors.append({"field": where or None, "message": _message(error)})
-    detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+    detail = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else str(e["message"]) for e in errors
+    )
     return problem(422, "Invalid request", detail or "the request is not valid", errors=errors)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from sqlalchemy import Engine, func, select
+from sqlmodel import col
 
 from service.models import Message
 
@@ -19,7 +20,8 @@ MESSAGES_BY_STATUS = Gauge(
 
 def render(engine: Engine) -> bytes:
     with engine.connect() as conn:
-        counts = dict(conn.execute(select(Message.status, func.count()).group_by(Message.status)).all())  # type: ignore[arg-type]
+        rows = conn.execute(select(col(Message.status), func.count()).group_by(col(Message.status)))
+        counts: dict[str, int] = {status: count for status, count in rows}
     for status in ("queued", "sending", "sent", "failed", "bounced", "canceled"):
         MESSAGES_BY_STATUS.labels(status=status).set(counts.get(status, 0))
     return generate_latest(REGISTRY)

@@ -42,7 +42,9 @@ def create_decline(
 
 
 @router.post("/declines/preview", response_model=PreviewPublic)
-def preview_decline(body: DeclineCreate, settings: SettingsDep, api_key: ApiKeyDep) -> PreviewPublic:
+def preview_decline(
+    body: DeclineCreate, settings: SettingsDep, api_key: ApiKeyDep
+) -> PreviewPublic:
     """Render the messages and call scripts without storing or sending anything."""
     return service.preview(request=body, settings=settings, now=utcnow())
 

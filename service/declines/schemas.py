@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from service.declines import validation
 
@@ -32,7 +39,9 @@ class Role(StrEnum):
 
 
 Line = Annotated[str, StringConstraints(max_length=200), AfterValidator(validation.single_line)]
-ShortLine = Annotated[str, StringConstraints(max_length=100), AfterValidator(validation.single_line)]
+ShortLine = Annotated[
+    str, StringConstraints(max_length=100), AfterValidator(validation.single_line)
+]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(validation.email_address)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(validation.phone_number)]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(validation.time_zone)]

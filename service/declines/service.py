@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from service.core.config import Settings
 from service.core.errors import NotFound, Unprocessable
@@ -118,13 +119,19 @@ def accept_once(
 ) -> Accepted:
     """Accept, or replay the first response for a retried Idempotency-Key."""
     if idempotency_key is None:
-        return _accept_fresh(session=session, request=request, api_key=api_key, settings=settings, now=now)
+        return _accept_fresh(
+            session=session, request=request, api_key=api_key, settings=settings, now=now
+        )
     fingerprint = request_fingerprint(request)
     earlier = _replay(session, api_key, idempotency_key, fingerprint)
     if earlier:
         return earlier
     record = IdempotencyRecord(
-        api_key_id=api_key.id, key=idempotency_key, request_hash=fingerprint, status_code=0, response={}
+        api_key_id=api_key.id,
+        key=idempotency_key,
+        request_hash=fingerprint,
+        status_code=0,
+        response={},
     )
     try:
         # Claim the key before doing the work: a concurrent twin waits here, then replays.
@@ -136,7 +143,9 @@ def accept_once(
         if replay is None:
             raise
         return replay
-    accepted = _accept_fresh(session=session, request=request, api_key=api_key, settings=settings, now=now)
+    accepted = _accept_fresh(
+        session=session, request=request, api_key=api_key, settings=settings, now=now
+    )
     record.status_code, record.response = accepted.status_code, accepted.body
     session.flush()
     return accepted
@@ -153,7 +162,7 @@ def _accept_fresh(
 def _replay(session: Session, api_key: ApiKey, key: str, fingerprint: str) -> Accepted | None:
     record = session.scalars(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.key == key
+            col(IdempotencyRecord.api_key_id) == api_key.id, col(IdempotencyRecord.key) == key
         )
     ).first()
     if record is None:
@@ -180,12 +189,16 @@ def cancel(*, session: Session, decline_id: str, api_key: ApiKey, now: datetime)
         decline.canceled_at = now
         session.execute(
             update(Message)
-            .where(Message.decline_id == decline.id, Message.status == MessageStatus.queued)  # type: ignore[arg-type]
+            .where(
+                col(Message.decline_id) == decline.id, col(Message.status) == MessageStatus.queued
+            )
             .values(status=MessageStatus.canceled, last_error="canceled before sending")
         )
         session.execute(
             update(FollowUp)
-            .where(FollowUp.decline_id == decline.id, FollowUp.status != FollowUpStatus.done)  # type: ignore[arg-type]
+            .where(
+                col(FollowUp.decline_id) == decline.id, col(FollowUp.status) != FollowUpStatus.done
+            )
             .values(status=FollowUpStatus.canceled)
         )
         status.refresh(session, [decline.id])
@@ -203,27 +216,28 @@ def list_page(
     limit: int,
 ) -> tuple[list[Decline], str | None]:
     """Newest first; the cursor is the last row's (created_at, id)."""
-    query = select(Decline).where(Decline.api_key_id == api_key.id)
+    query = select(Decline).where(col(Decline.api_key_id) == api_key.id)
     if status_filter:
-        query = query.where(Decline.status == status_filter)
+        query = query.where(col(Decline.status) == status_filter)
     if company:
         pattern = "%" + _escape_like(company.casefold()) + "%"
-        query = query.where(Decline.company_key.like(pattern, escape="\\"))  # type: ignore[attr-defined]
+        query = query.where(col(Decline.company_key).like(pattern, escape="\\"))
     if contact_email:
         query = query.where(
             exists().where(
-                Contact.decline_id == Decline.id, Contact.email_key == contact_email.strip().casefold()
+                col(Contact.decline_id) == col(Decline.id),
+                col(Contact.email_key) == contact_email.strip().casefold(),
             )
         )
     if cursor:
         created_at, last_id = _decode_cursor(cursor)
         query = query.where(
             or_(
-                Decline.created_at < created_at,  # type: ignore[arg-type,operator]
-                and_(Decline.created_at == created_at, Decline.id < last_id),  # type: ignore[arg-type]
+                col(Decline.created_at) < created_at,
+                and_(col(Decline.created_at) == created_at, col(Decline.id) < last_id),
             )
         )
-    query = query.order_by(Decline.created_at.desc(), Decline.id.desc()).limit(limit + 1)  # type: ignore[attr-defined]
+    query = query.order_by(col(Decline.created_at).desc(), col(Decline.id).desc()).limit(limit + 1)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -252,9 +266,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 def raw_message(*, session: Session, message_id: str, api_key: ApiKey) -> bytes:
     """The exact bytes kept for a message (what went on the wire)."""
     row = session.execute(
-        select(Message.raw)
-        .join(Decline, Decline.id == Message.decline_id)  # type: ignore[arg-type]
-        .where(Message.id == message_id, Decline.api_key_id == api_key.id)
+        select(col(Message.raw))
+        .join(Decline, col(Decline.id) == col(Message.decline_id))
+        .where(col(Message.id) == message_id, col(Decline.api_key_id) == api_key.id)
     ).first()
     if row is None:
         raise NotFound(f"no message with id {message_id}")

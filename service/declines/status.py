@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from service.core.db import utcnow
 from service.models import Decline, DeclineStatus, Message, MessageStatus
@@ -34,12 +35,12 @@ def refresh(session: Session, decline_ids: Iterable[str]) -> None:
     if not ids:
         return
     rows = session.execute(
-        select(Message.decline_id, Message.status).where(Message.decline_id.in_(ids))  # type: ignore[attr-defined]
+        select(col(Message.decline_id), col(Message.status)).where(col(Message.decline_id).in_(ids))
     ).all()
     by_decline: dict[str, list[str]] = {i: [] for i in ids}
     for decline_id, status in rows:
         by_decline[decline_id].append(status)
-    for decline in session.scalars(select(Decline).where(Decline.id.in_(ids))):  # type: ignore[attr-defined]
+    for decline in session.scalars(select(Decline).where(col(Decline.id).in_(ids))):
         new = aggregate(by_decline[decline.id], canceled=decline.canceled_at is not None)
         if decline.status != new:
             decline.status = new

@@ -55,7 +55,9 @@ def time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a known IANA time zone (e.g. America/New_York)") from None
+        raise ValueError(
+            f"{value!r} is not a known IANA time zone (e.g. America/New_York)"
+        ) from None
     return value
 
 

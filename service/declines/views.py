@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from service.declines.schemas import (
     Candidate,
@@ -17,20 +18,22 @@ from service.declines.schemas import (
 from service.models import Contact, Decline, FollowUp, Message
 
 
-def to_public(session: Session, declines: Sequence[Decline], *, delivery: str) -> list[DeclinePublic]:
+def to_public(
+    session: Session, declines: Sequence[Decline], *, delivery: str
+) -> list[DeclinePublic]:
     ids = [d.id for d in declines]
     if not ids:
         return []
     contacts = session.scalars(
-        select(Contact).where(Contact.decline_id.in_(ids)).order_by(Contact.position)  # type: ignore[attr-defined]
+        select(Contact).where(col(Contact.decline_id).in_(ids)).order_by(col(Contact.position))
     ).all()
     messages = {
         m.contact_id: m
-        for m in session.scalars(select(Message).where(Message.decline_id.in_(ids)))  # type: ignore[attr-defined]
+        for m in session.scalars(select(Message).where(col(Message.decline_id).in_(ids)))
     }
     follow_ups = {
         f.contact_id: f
-        for f in session.scalars(select(FollowUp).where(FollowUp.decline_id.in_(ids)))  # type: ignore[attr-defined]
+        for f in session.scalars(select(FollowUp).where(col(FollowUp.decline_id).in_(ids)))
     }
     by_decline: dict[str, list[ContactPublic]] = {i: [] for i in ids}
     for contact in contacts:

@@ -44,7 +44,9 @@ def test_keys_are_stored_hashed(client: TestClient, token: str, database_url: st
     assert all(len(h) == 64 for h, _ in stored)
 
 
-def test_a_key_sees_only_its_own_declines(client: TestClient, token: str, database_url: str) -> None:
+def test_a_key_sees_only_its_own_declines(
+    client: TestClient, token: str, database_url: str
+) -> None:
     other = new_api_key(database_url, "other tool")
     mine = client.post("/v1/declines", json=decline_body(), headers=auth(token)).json()
     message_id = mine["contacts"][0]["message"]["id"]
@@ -76,8 +78,12 @@ def test_idempotency_keys_are_scoped_to_the_api_key(
     client: TestClient, token: str, database_url: str
 ) -> None:
     other = new_api_key(database_url, "other tool")
-    a = client.post("/v1/declines", json=decline_body(), headers=auth(token) | {"Idempotency-Key": "k"})
-    b = client.post("/v1/declines", json=decline_body(), headers=auth(other) | {"Idempotency-Key": "k"})
+    a = client.post(
+        "/v1/declines", json=decline_body(), headers=auth(token) | {"Idempotency-Key": "k"}
+    )
+    b = client.post(
+        "/v1/declines", json=decline_body(), headers=auth(other) | {"Idempotency-Key": "k"}
+    )
     assert a.status_code == b.status_code == 201
     assert a.json()["id"] != b.json()["id"]
     assert _count_messages(database_url) == 4

@@ -27,31 +27,57 @@ def _contact(i: int) -> dict[str, str]:
 CR_LF = "Ada\r\nBcc: victim@elsewhere.example"
 
 BAD_BODIES = {
-    "invalid contact email": (decline_body(contacts=[{"name": "X", "email": "not-an-email"}]), "contacts[0].email"),
+    "invalid contact email": (
+        decline_body(contacts=[{"name": "X", "email": "not-an-email"}]),
+        "contacts[0].email",
+    ),
     "invalid candidate email": (
-        decline_body(candidate={"name": "Ada", "email": "ada@@home"}), "candidate.email"),
+        decline_body(candidate={"name": "Ada", "email": "ada@@home"}),
+        "candidate.email",
+    ),
     "invalid phone": (
         decline_body(candidate={"name": "Ada", "email": "ada@home.example", "phone": "12"}),
-        "candidate.phone"),
+        "candidate.phone",
+    ),
     "unknown time zone": (
-        decline_body(contacts=[_contact(1) | {"timezone": "Mars/Olympus_Mons"}]), "Mars/Olympus_Mons"),
+        decline_body(contacts=[_contact(1) | {"timezone": "Mars/Olympus_Mons"}]),
+        "Mars/Olympus_Mons",
+    ),
     "duplicate contacts": (
-        decline_body(contacts=[_contact(1), _contact(2) | {"email": "P1@CORP.example"}]), "repeats"),
+        decline_body(contacts=[_contact(1), _contact(2) | {"email": "P1@CORP.example"}]),
+        "repeats",
+    ),
     "referral without permission": (
-        decline_body(referral={"name": "Grace", "email": "grace@personal.example"}), "permission"),
+        decline_body(referral={"name": "Grace", "email": "grace@personal.example"}),
+        "permission",
+    ),
     "referral permission false": (
-        decline_body(referral={"name": "Grace", "email": "g@p.example", "permission_confirmed": False}),
-        "permission"),
+        decline_body(
+            referral={"name": "Grace", "email": "g@p.example", "permission_confirmed": False}
+        ),
+        "permission",
+    ),
     "CR/LF in candidate name": (
-        decline_body(candidate={"name": CR_LF, "email": "ada@home.example"}), "candidate.name"),
-    "CR/LF in contact name": (decline_body(contacts=[_contact(1) | {"name": CR_LF}]), "contacts[0].name"),
+        decline_body(candidate={"name": CR_LF, "email": "ada@home.example"}),
+        "candidate.name",
+    ),
+    "CR/LF in contact name": (
+        decline_body(contacts=[_contact(1) | {"name": CR_LF}]),
+        "contacts[0].name",
+    ),
     "CR/LF in company": (decline_body(company="Acme\r\nX-Evil: 1"), "company"),
     "LF in job title": (decline_body(job_title="Engineer\nBcc: x@y.example"), "job_title"),
     "NUL in requisition id": (decline_body(requisition_id="R\x00-1"), "requisition_id"),
-    "CR in invitation id": (decline_body(invitation_message_id="<a@b>\rBcc: c@d"), "invitation_message_id"),
+    "CR in invitation id": (
+        decline_body(invitation_message_id="<a@b>\rBcc: c@d"),
+        "invitation_message_id",
+    ),
     "tab in referral name": (
-        decline_body(referral={"name": "Gr\tace", "email": "g@p.example", "permission_confirmed": True}),
-        "referral.name"),
+        decline_body(
+            referral={"name": "Gr\tace", "email": "g@p.example", "permission_confirmed": True}
+        ),
+        "referral.name",
+    ),
     "no contacts": (decline_body(contacts=[]), "contacts"),
     "too many contacts": (decline_body(contacts=[_contact(i) for i in range(21)]), "contacts"),
     "unknown reason": (decline_body(reason="they were rude"), "reason"),

@@ -11,12 +11,17 @@ from tests.api.waiting import wait_settled
 from tests.factories import auth, decline_body
 
 
-def test_accept_sends_one_kept_message_per_contact(client: TestClient, token: str, settings) -> None:
+def test_accept_sends_one_kept_message_per_contact(
+    client: TestClient, token: str, settings
+) -> None:
     created = client.post("/v1/declines", json=decline_body(), headers=auth(token))
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["delivery"] == "capture"
-    assert [c["email"] for c in body["contacts"]] == ["charles@engines.example", "mary@engines.example"]
+    assert [c["email"] for c in body["contacts"]] == [
+        "charles@engines.example",
+        "mary@engines.example",
+    ]
     for contact in body["contacts"]:
         assert contact["message"]["message_id"].endswith("@mailer.example>")
         assert contact["follow_up"] == {"status": "pending", "due_at": None, "call_attempts": 0}
@@ -43,7 +48,9 @@ def test_accept_sends_one_kept_message_per_contact(client: TestClient, token: st
         assert "Principal Engineer" in parsed["Subject"] and "REQ-1843" in parsed["Subject"]
 
 
-def test_primary_contact_message_is_threaded_under_the_invitation(client: TestClient, token: str) -> None:
+def test_primary_contact_message_is_threaded_under_the_invitation(
+    client: TestClient, token: str
+) -> None:
     body = decline_body(invitation_message_id="<invite-42@engines.example>")
     created = client.post("/v1/declines", json=body, headers=auth(token)).json()
     first, second = created["contacts"]
@@ -95,10 +102,16 @@ def test_bad_cursor_is_a_clear_422(client: TestClient, token: str) -> None:
     assert "cursor" in response.json()["detail"]
 
 
-def test_preview_renders_without_storing_or_sending(client: TestClient, token: str, settings) -> None:
+def test_preview_renders_without_storing_or_sending(
+    client: TestClient, token: str, settings
+) -> None:
     body = decline_body(
         reason="accepted_offer",
-        referral={"name": "Grace Hopper", "email": "grace@personal.example", "permission_confirmed": True},
+        referral={
+            "name": "Grace Hopper",
+            "email": "grace@personal.example",
+            "permission_confirmed": True,
+        },
         future_interest={"functional_area": "compilers"},
     )
     response = client.post("/v1/declines/preview", json=body, headers=auth(token))

@@ -10,7 +10,9 @@ from tests.factories import auth
 SETTLED = {"sent", "failed", "bounced", "canceled"}
 
 
-def wait_settled(client: TestClient, token: str, decline_id: str, timeout: float = 20.0) -> dict[str, Any]:
+def wait_settled(
+    client: TestClient, token: str, decline_id: str, timeout: float = 20.0
+) -> dict[str, Any]:
     """Poll until every message has left the queue (a deadline, not a speed check)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -13,7 +13,7 @@ from service.core.migrate import upgrade
 from service.declines.schemas import DeclineCreate
 from service.declines.service import accept
 from service.models import ApiKey
-from tests.factories import decline_body, make_settings, running_app, auth
+from tests.factories import auth, decline_body, make_settings, running_app
 
 DECLINE = str(Path(sys.executable).parent / "decline")
 
@@ -29,11 +29,17 @@ def _env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([DECLINE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [DECLINE, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
-def test_apikey_create_prints_a_working_key_on_the_last_line(tmp_path: Path, database_url: str) -> None:
-    result = _run(["apikey", "create", "--name", "job tracker"], _env(tmp_path, database_url), tmp_path)
+def test_apikey_create_prints_a_working_key_on_the_last_line(
+    tmp_path: Path, database_url: str
+) -> None:
+    result = _run(
+        ["apikey", "create", "--name", "job tracker"], _env(tmp_path, database_url), tmp_path
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("dk_") and " " not in token
@@ -52,7 +58,9 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_run_due_delivers_queued_messages_and_prints_json(tmp_path: Path, database_url: str) -> None:
+def test_run_due_delivers_queued_messages_and_prints_json(
+    tmp_path: Path, database_url: str
+) -> None:
     settings = make_settings(database_url, tmp_path)
     engine = make_engine(database_url)
     upgrade(engine)
@@ -62,8 +70,13 @@ def test_run_due_delivers_queued_messages_and_prints_json(tmp_path: Path, databa
         session.flush()
         from service.core.db import utcnow
 
-        accept(session=session, request=DeclineCreate.model_validate(decline_body()), api_key=key,
-               settings=settings, now=utcnow())
+        accept(
+            session=session,
+            request=DeclineCreate.model_validate(decline_body()),
+            api_key=key,
+            settings=settings,
+            now=utcnow(),
+        )
     engine.dispose()
 
     result = _run(["run-due"], _env(tmp_path, database_url), tmp_path)
