@@ -1,9 +1,9 @@
 """Apply Alembic migrations: the only way the schema is created or changed."""
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from alembic import command
 from service.core.paths import alembic_dir, alembic_ini
 
 
