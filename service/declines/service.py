@@ -60,8 +60,9 @@ def accept(
         updated_at=now,
     )
     session.add(decline)
-    for index, person in enumerate(request.contacts):
-        contact = Contact(
+    session.flush()  # no ORM relationships here, so parents are flushed before children
+    contacts = [
+        Contact(
             decline_id=decline.id,
             position=index,
             name=person.name,
@@ -71,6 +72,11 @@ def accept(
             role=person.role,
             timezone=person.timezone,
         )
+        for index, person in enumerate(request.contacts)
+    ]
+    session.add_all(contacts)
+    session.flush()
+    for index, contact in enumerate(contacts):
         composed = compose.compose(
             request=request,
             contact_index=index,
@@ -78,7 +84,6 @@ def accept(
             message_id=compose.make_message_id(settings.mail_from_domain),
             date=now,
         )
-        session.add(contact)
         session.add(
             Message(
                 decline_id=decline.id,
