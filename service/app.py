@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from service.core import metrics
 from service.core.config import Settings
-from service.core.db import make_engine
 from service.core.deps import SettingsDep
 from service.core.errors import install_handlers, problem
 from service.core.limits import BodySizeLimit
@@ -28,7 +27,7 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = settings.make_engine()
         outbox = Outbox(engine=engine, transport=make_transport(settings), settings=settings)
         app.state.engine, app.state.outbox = engine, outbox
         outbox.start()

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from service.auth import api_keys
 from service.core.config import Settings
-from service.core.db import make_engine, session_scope
+from service.core.db import session_scope
 from service.core.migrate import upgrade
 
 app = typer.Typer(
@@ -39,7 +39,7 @@ def _settings() -> Settings:
 def migrate() -> None:
     """Apply database migrations (alembic upgrade head)."""
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    engine = settings.make_engine()
     upgrade(engine)
     engine.dispose()
     typer.echo("database is up to date")
@@ -62,7 +62,7 @@ def serve(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    engine = settings.make_engine()
     upgrade(engine)
     first_key = _first_run_key(engine, settings)
     engine.dispose()
@@ -121,7 +121,7 @@ def run_due(
     at = _parse_now(now) if now else None
 
     async def one_pass() -> dict[str, object]:
-        engine = make_engine(settings.database_url)
+        engine = settings.make_engine()
         outbox = Outbox(engine=engine, transport=make_transport(settings), settings=settings)
         try:
             summary = await outbox.run_pass(now=at)
@@ -148,7 +148,7 @@ def _parse_now(value: str) -> datetime:
 def apikey_create(name: Annotated[str, typer.Option(help="Who or what will use the key.")]) -> None:
     """Create an API key; it is printed once, alone on the last line."""
     settings = _settings()
-    engine = make_engine(settings.database_url)
+    engine = settings.make_engine()
     upgrade(engine)
     with session_scope(engine) as session:
         key, token = api_keys.create(session=session, name=name)

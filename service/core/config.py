@@ -9,6 +9,9 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine
+
+from service.core.db import make_engine
 
 DEFAULT_SECRET_KEY = "change-me"  # noqa: S105 - the placeholder we refuse outside the sandbox
 
@@ -25,6 +28,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///./decline.db"
+    database_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     secret_key: str = DEFAULT_SECRET_KEY
 
     # Outgoing mail. With no SMTP host, messages are written to MAIL_CAPTURE_DIR instead.
@@ -96,6 +100,9 @@ class Settings(BaseSettings):
         if "@" not in self.mail_from_address or not self.mail_from_domain:
             raise ValueError(f"DECLINE_MAIL_FROM must be an email address, got {self.mail_from!r}")
         return self
+
+    def make_engine(self) -> Engine:
+        return make_engine(self.database_url, busy_timeout=self.database_busy_timeout_seconds)
 
     def resolved_smtp_port(self) -> int:
         if self.smtp_port:

@@ -307,3 +307,13 @@ def preview(*, request: DeclineCreate, settings: Settings, now: datetime) -> Pre
 
 def publish(session: Session, decline: Decline, settings: Settings) -> DeclinePublic:
     return to_public(session, [decline], delivery=delivery_mode(settings))[0]
+
+
+def purge_idempotency_keys(*, session: Session, before: datetime) -> int:
+    """Forget Idempotency-Keys recorded before `before`; returns how many."""
+    from sqlalchemy import delete
+
+    result = session.execute(
+        delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
