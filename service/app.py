@@ -16,8 +16,8 @@ from service.core.errors import install_handlers, problem
 from service.core.limits import BodySizeLimit
 from service.declines.router import router as declines_router
 from service.jobs import build_scheduler
+from service.jobs_router import router as jobs_router
 from service.outbox.service import Outbox
-from service.outbox.transports import make_transport
 
 log = logging.getLogger("decline")
 
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = settings.make_engine()
-        outbox = Outbox(engine=engine, transport=make_transport(settings), settings=settings)
+        outbox = Outbox.from_settings(engine=engine, settings=settings)
         app.state.engine, app.state.outbox = engine, outbox
         outbox.start()
         describe_delivery(settings)
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_handlers(app)
     app.include_router(declines_router)
+    app.include_router(jobs_router)
     _add_health_routes(app)
     return app
 

@@ -114,21 +114,20 @@ def run_due(
     ] = None,
 ) -> None:
     """Run one pass of every due job, print a one-line JSON summary, and exit."""
+    from service.jobs import run_due as run_due_jobs
     from service.outbox.service import Outbox
-    from service.outbox.transports import make_transport
 
     settings = _settings()
     at = _parse_now(now) if now else None
 
     async def one_pass() -> dict[str, object]:
         engine = settings.make_engine()
-        outbox = Outbox(engine=engine, transport=make_transport(settings), settings=settings)
+        outbox = Outbox.from_settings(engine=engine, settings=settings)
         try:
-            summary = await outbox.run_pass(now=at)
+            return await run_due_jobs(outbox=outbox, now=at)
         finally:
             await outbox.close()
             engine.dispose()
-        return {"outbox": summary.as_dict()}
 
     result = asyncio.run(one_pass())
     result["now"] = (at or datetime.now(UTC)).isoformat()

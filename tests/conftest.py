@@ -14,6 +14,13 @@ from service import models  # noqa: F401
 from service.core.db import make_engine
 from service.core.migrate import upgrade
 from tests.peers import missing_peer
+from tests.smtp_sink import (  # noqa: F401 - SMTP server fixtures for every suite
+    smtp_server,
+    smtp_server_factory,
+    smtp_server_starttls,
+    smtp_server_tls,
+    tls_material,
+)
 
 PG_ADMIN_URL = os.environ.get(
     "DECLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

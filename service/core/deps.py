@@ -35,12 +35,15 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def require_api_key(
-    session: SessionDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
     if credentials is None:
         raise Unauthorized("send your API key as 'Authorization: Bearer <key>'")
-    key = api_keys.authenticate(session=session, token=credentials.credentials)
+    # Its own short transaction: a route that runs long work (run-due) must not sit on an
+    # open transaction, which on SQLite holds the write lock.
+    with session_scope(request.app.state.engine) as session:
+        key = api_keys.authenticate(session=session, token=credentials.credentials)
     if key is None:
         raise Unauthorized("this API key is not valid or has been revoked")
     return key

@@ -1,0 +1,1 @@
+"""Delivery side of the transactional outbox: claim queued messages, send, record."""

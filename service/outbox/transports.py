@@ -1,0 +1,264 @@
+"""Ways a stored message leaves: SMTP over a small pool of reused connections, or a file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from service.core.config import Settings, SmtpSecurity
+from service.outbox.policy import Outcome, reply_text
+
+log = logging.getLogger(__name__)
+
+
+class OutgoingMail(Protocol):
+    """What a transport needs from a claimed message: the stored bytes and their envelope."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def envelope_from(self) -> str: ...
+    @property
+    def envelope_to(self) -> str: ...
+    @property
+    def raw(self) -> bytes: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class Transport(Protocol):
+    name: str
+
+    async def send(self, item: OutgoingMail) -> Outcome:
+        """Hand one message over; never raise for a delivery problem, report it instead."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class CaptureTransport:
+    """Writes each message to `<created-utc>_<id>.eml`: nothing leaves the machine."""
+
+    name = "capture"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, item: OutgoingMail) -> Path:
+        stamp = item.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return self.directory / f"{stamp}_{item.id}.eml"
+
+    async def send(self, item: OutgoingMail) -> Outcome:
+        try:
+            path = await asyncio.to_thread(self._write, item)
+        except OSError as exc:
+            return Outcome.transient(f"could not write to {self.directory}: {exc}")
+        return Outcome.delivered(f"written to {path}")
+
+    def _write(self, item: OutgoingMail) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(item)
+        # A reader never sees half a file: write aside, then rename over (atomic on POSIX).
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".eml.tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(item.raw)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return target
+
+    async def close(self) -> None:
+        return None
+
+
+class SmtpTransport:
+    """Sends the stored bytes unchanged over at most `smtp_connections` kept-open connections."""
+
+    name = "smtp"
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.smtp_host:
+            raise ValueError("SmtpTransport needs DECLINE_SMTP_HOST")
+        self.settings = settings
+        self.size = settings.smtp_connections
+        self._tls_context: ssl.SSLContext | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] | None = None
+        self.connections_opened = 0  # for logs and tests: how often we had to (re)connect
+        self._in_flight = 0
+        self._down: Outcome | None = None  # why connecting failed, while this batch lasts
+
+    async def send(self, item: OutgoingMail) -> Outcome:
+        pool = self._pool()
+        self._in_flight += 1
+        try:
+            client = await pool.get()
+            try:
+                return await self._send_on(client, item)
+            except BaseException:
+                _discard(client)  # cancelled mid-conversation: the next one starts afresh
+                raise
+            finally:
+                pool.put_nowait(client)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._down = None  # a new batch knocks again
+
+    async def close(self) -> None:
+        pool, self._idle, self._loop = self._idle, None, None
+        while pool is not None and not pool.empty():
+            client = pool.get_nowait()
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    pass
+            client.close()
+
+    def _pool(self) -> asyncio.LifoQueue[aiosmtplib.SMTP]:
+        # Connections belong to the loop that opened them; a new loop (a CLI run, a test)
+        # starts a fresh pool. LIFO keeps the warm connections busy and lets others idle.
+        loop = asyncio.get_running_loop()
+        if self._idle is None or self._loop is not loop:
+            while self._idle is not None and not self._idle.empty():
+                _discard(self._idle.get_nowait())
+            self._loop, self._idle = loop, asyncio.LifoQueue()
+            for _ in range(self.size):
+                self._idle.put_nowait(self._new_client())
+        return self._idle
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        security = s.smtp_security
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.resolved_smtp_port(),
+            username=s.smtp_username or None,
+            password=s.smtp_password if s.smtp_username else None,
+            timeout=s.smtp_timeout_seconds,
+            use_tls=security == SmtpSecurity.tls,
+            start_tls=security == SmtpSecurity.starttls,
+            tls_context=self._context() if security != SmtpSecurity.none else None,
+        )
+
+    def _context(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            cafile = str(self.settings.smtp_ca_file) if self.settings.smtp_ca_file else None
+            self._tls_context = ssl.create_default_context(cafile=cafile)
+        return self._tls_context
+
+    async def _send_on(
+        self, client: aiosmtplib.SMTP, item: OutgoingMail, *, retry_if_dropped: bool = True
+    ) -> Outcome:
+        reused = client.is_connected
+        if not reused and (failure := await self._connect(client)) is not None:
+            return failure
+        try:
+            refused, reply = await client.sendmail(item.envelope_from, [item.envelope_to], item.raw)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if not exc.recipients:
+                return Outcome.transient(_describe(exc))
+            first = exc.recipients[0]
+            return Outcome.from_reply(first.code, first.message)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            return await self._dropped(client, item, exc, reused and retry_if_dropped)
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # the server is closing the connection
+                return await self._dropped(client, item, exc, reused and retry_if_dropped)
+            return self._refusal(client, exc)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()  # state unknown after a timeout: start over on the next message
+            return Outcome.transient(_describe(exc))
+        except ValueError as exc:  # an address aiosmtplib will not put on the wire
+            return Outcome.permanent(f"invalid envelope address: {exc}")
+        # aiosmtplib reports refused recipients in a dict unless all were refused.
+        mine = {k.casefold(): v for k, v in refused.items()}.get(item.envelope_to.casefold())
+        if mine is not None:
+            return Outcome.from_reply(mine.code, mine.message)
+        return Outcome.delivered(reply)
+
+    async def _connect(self, client: aiosmtplib.SMTP) -> Outcome | None:
+        """Open (TLS, AUTH included); on failure, the rest of this batch fails fast with it."""
+        if self._down is not None:
+            # Don't knock again and again on a server that is down or refuses our
+            # credentials (some lock accounts out for that); the next batch tries again.
+            return self._down
+        client.close()  # reset a half-closed client so connect() starts clean
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            # Wrong credentials are our configuration, not the message: keep it queued.
+            outcome = Outcome.transient(
+                f"SMTP authentication failed ({reply_text(exc.code, exc.message)}); "
+                "check DECLINE_SMTP_USERNAME and DECLINE_SMTP_PASSWORD",
+                exc.code,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            outcome = Outcome.transient(_describe(exc), getattr(exc, "code", None))
+        else:
+            self.connections_opened += 1
+            return None
+        client.close()
+        log.warning("cannot connect to SMTP %s: %s", self.settings.smtp_host, outcome.detail)
+        self._down = outcome
+        return outcome
+
+    async def _dropped(
+        self, client: aiosmtplib.SMTP, item: OutgoingMail, exc: Exception, retry: bool
+    ) -> Outcome:
+        client.close()
+        if retry:
+            # A kept-open connection the server had closed (or was closing: 421) fails
+            # before the server took the message: one more try on a fresh connection.
+            log.info("SMTP connection was dropped; reconnecting for message %s", item.id)
+            return await self._send_on(client, item, retry_if_dropped=False)
+        return Outcome.transient(_describe(exc), getattr(exc, "code", None))
+
+    @staticmethod
+    def _refusal(client: aiosmtplib.SMTP, exc: aiosmtplib.SMTPResponseException) -> Outcome:
+        # sendmail() has already sent RSET after a refusal; a failed RSET leaves the
+        # client disconnected, and the next message reconnects.
+        if isinstance(exc, aiosmtplib.SMTPHeloError | aiosmtplib.SMTPConnectError):
+            client.close()
+            return Outcome.transient(_describe(exc), exc.code)
+        if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+            # MAIL FROM is our configured sender, the same for every message: a setup
+            # problem to fix, not a reason to drop this message.
+            detail = f"sender refused: {reply_text(exc.code, exc.message)}"
+            return Outcome.transient(detail, exc.code)
+        return Outcome.from_reply(exc.code, exc.message)
+
+
+def _discard(client: aiosmtplib.SMTP) -> None:
+    try:
+        client.close()
+    except RuntimeError:  # its event loop is already closed, and the socket with it
+        pass
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        text = reply_text(exc.code, exc.message)
+    else:
+        text = str(exc) or repr(exc)
+    return f"{type(exc).__name__}: {text}"
+
+
+def make_transport(settings: Settings) -> Transport:
+    """SMTP when DECLINE_SMTP_HOST is set, else .eml files in DECLINE_MAIL_CAPTURE_DIR."""
+    if settings.capture_mode:
+        return CaptureTransport(settings.mail_capture_dir)
+    return SmtpTransport(settings)
