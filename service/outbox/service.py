@@ -17,7 +17,7 @@ from service.core.config import Settings
 from service.core.db import session_scope, utcnow
 from service.declines import status as decline_status
 from service.models import Decline, Message, MessageStatus
-from service.outbox.policy import Outcome, decide
+from service.outbox.policy import Decision, Outcome, decide
 from service.outbox.transports import Transport, make_transport
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class PassSummary:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    canceled: int = 0
 
     def __iadd__(self, other: PassSummary) -> PassSummary:
         for name, value in asdict(other).items():
@@ -122,6 +123,7 @@ def record_outcomes(
     give_up_after = timedelta(hours=settings.outbox_give_up_hours)
     summary = PassSummary()
     touched: set[str] = set()
+    canceled = _canceled_declines(session, {item.decline_id for item, _ in outcomes})
     for item, outcome in outcomes:
         decision = decide(
             outcome,
@@ -130,6 +132,9 @@ def record_outcomes(
             now=now,
             give_up_after=give_up_after,
         )
+        if decision.status == MessageStatus.queued and item.decline_id in canceled:
+            # Canceled while this attempt was in flight: no retry, and say so.
+            decision = Decision(MessageStatus.canceled, None, decision.last_error)
         values: dict[str, object] = {
             "status": decision.status,
             "last_error": decision.last_error,
@@ -156,12 +161,22 @@ def record_outcomes(
     return summary
 
 
+def _canceled_declines(session: Session, decline_ids: set[str]) -> set[str]:
+    d = DECLINES.c
+    rows = session.execute(
+        select(d.id).where(d.id.in_(sorted(decline_ids)), d.canceled_at.is_not(None))
+    )
+    return set(rows.scalars())
+
+
 def _count(summary: PassSummary, status: MessageStatus, message_id: str, error: str | None) -> None:
     if status == MessageStatus.sent:
         summary.sent += 1
     elif status == MessageStatus.failed:
         summary.failed += 1
         log.warning("message %s failed: %s", message_id, error)
+    elif status == MessageStatus.canceled:
+        summary.canceled += 1
     else:
         summary.retried += 1
         log.info("message %s will be retried: %s", message_id, error)

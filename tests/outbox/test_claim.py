@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 
 from service.core.db import session_scope, utcnow
-from service.models import Message, MessageStatus
+from service.models import Decline, Message, MessageStatus
 from service.outbox.policy import Outcome
 from service.outbox.service import ClaimedMessage, claim_due, record_outcomes
 from tests.outbox.factories import get_message, get_messages, make_decline, make_settings
@@ -159,3 +159,29 @@ def test_a_lost_lease_does_not_overwrite_the_new_holder(engine: Engine, tmp_path
     row = get_message(engine, mid)
     assert done.sent == 1 and row.status == MessageStatus.sent and row.sent_at is not None
     assert row.claim_token is None and row.lease_until is None and row.attempts == 2
+
+
+def test_a_decline_canceled_mid_attempt_is_not_retried(engine: Engine, tmp_path: Path) -> None:
+    settings = make_settings("sqlite://", tmp_path)
+    decline_id, [busy, delivered] = make_decline(engine, ["busy@x.example", "ok@x.example"])
+    in_flight = claim(engine)
+    with session_scope(engine) as session:  # the user cancels while both are being sent
+        session.execute(
+            update(Decline).where(Decline.id == decline_id).values(canceled_at=utcnow())  # type: ignore[arg-type]
+        )
+    outcomes = {
+        busy: Outcome.transient("450 4.2.0 Mailbox busy"),
+        delivered: Outcome.delivered(),
+    }
+    with session_scope(engine) as session:
+        summary = record_outcomes(
+            session=session,
+            outcomes=[(item, outcomes[item.id]) for item in in_flight],
+            now=utcnow(),
+            settings=settings,
+        )
+    assert (summary.sent, summary.canceled, summary.retried) == (1, 1, 0)
+    assert get_message(engine, busy).status == MessageStatus.canceled
+    assert "450" in (get_message(engine, busy).last_error or "")
+    assert get_message(engine, delivered).status == MessageStatus.sent
+    assert claim(engine, now=utcnow() + timedelta(days=1)) == []

@@ -38,7 +38,7 @@ async def test_plain_delivery_sends_the_stored_bytes(
     finally:
         await transport.close()
 
-    assert summary.as_dict() == {"claimed": 2, "sent": 2, "retried": 0, "failed": 0}
+    assert summary.as_dict() == {"claimed": 2, "sent": 2, "retried": 0, "failed": 0, "canceled": 0}
     received = smtp_server.sink.by_message_id()
     for row in get_messages(engine, ids):
         [got] = received[row.message_id]
@@ -75,7 +75,7 @@ async def test_refusals_are_per_recipient(
     await transport.close()
 
     ok, temp, gone, spam, ok2 = get_messages(engine, ids)
-    assert summary.as_dict() == {"claimed": 5, "sent": 2, "retried": 1, "failed": 2}
+    assert summary.as_dict() == {"claimed": 5, "sent": 2, "retried": 1, "failed": 2, "canceled": 0}
     assert ok.status == ok2.status == MessageStatus.sent
     assert temp.status == MessageStatus.queued
     assert temp.last_error is not None and "450 4.2.0 Mailbox busy" in temp.last_error
@@ -95,7 +95,7 @@ async def test_server_down_keeps_messages_queued_until_it_is_back(
     smtp_server.stop()
 
     down = await run_pass(engine=engine, transport=transport, settings=settings)
-    assert down.as_dict() == {"claimed": 2, "sent": 0, "retried": 2, "failed": 0}
+    assert down.as_dict() == {"claimed": 2, "sent": 0, "retried": 2, "failed": 0, "canceled": 0}
     for row in get_messages(engine, ids):
         assert row.status == MessageStatus.queued and row.attempts == 1
         assert row.last_error is not None and "SMTPConnect" in row.last_error
@@ -106,7 +106,7 @@ async def test_server_down_keeps_messages_queued_until_it_is_back(
     later = utcnow() + timedelta(minutes=1)
     up = await run_pass(engine=engine, transport=transport, settings=settings, now=later)
     await transport.close()
-    assert up.as_dict() == {"claimed": 2, "sent": 2, "retried": 0, "failed": 0}
+    assert up.as_dict() == {"claimed": 2, "sent": 2, "retried": 0, "failed": 0, "canceled": 0}
     assert [r.attempts for r in get_messages(engine, ids)] == [2, 2]
     assert len(smtp_server.sink.received) == 2
 

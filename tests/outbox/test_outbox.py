@@ -72,7 +72,11 @@ async def test_a_wake_during_a_pass_loops_once_more_instead_of_overlapping(
     summary, job = await asyncio.gather(running, joined)
     await outbox.close()
 
-    assert summary.as_dict() == job == {"claimed": 2, "sent": 2, "retried": 0, "failed": 0}
+    assert (
+        summary.as_dict()
+        == job
+        == {"claimed": 2, "sent": 2, "retried": 0, "failed": 0, "canceled": 0}
+    )
     assert sorted(transport.sent) == sorted(first + second)  # each once, by one pass
     assert all(m.status == MessageStatus.sent for m in get_messages(engine, first + second))
 

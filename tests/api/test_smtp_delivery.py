@@ -1,0 +1,91 @@
+"""The API over a real SMTP server: wire bytes, per-recipient failures, cancel, SMTP down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.api.waiting import wait_settled
+from tests.factories import auth, decline_body, make_settings, new_api_key, running_app
+
+
+def _contacts(*emails: str) -> list[dict[str, str]]:
+    return [{"name": f"Person {i}", "email": e} for i, e in enumerate(emails)]
+
+
+def test_wire_bytes_equal_the_kept_copy_over_starttls_and_auth(
+    database_url: str, tmp_path: Path, smtp_server_starttls
+) -> None:
+    token = new_api_key(database_url)
+    settings = make_settings(database_url, tmp_path, **smtp_server_starttls.settings())
+    with running_app(settings) as client:
+        made = client.post("/v1/declines", json=decline_body(), headers=auth(token)).json()
+        assert made["delivery"] == "smtp"
+        settled = wait_settled(client, token, made["id"])
+        assert settled["status"] == "sent"
+        received = smtp_server_starttls.sink.by_message_id()
+        for contact in settled["contacts"]:
+            raw = client.get(f"/v1/messages/{contact['message']['id']}/raw", headers=auth(token))
+            [arrival] = received[contact["message"]["message_id"]]
+            assert arrival.content == raw.content
+            assert arrival.rcpt_tos == [contact["email"]]
+            assert arrival.mail_from == "declines@mailer.example"
+    assert not (tmp_path / "capture").exists()
+
+
+def test_one_refused_recipient_never_costs_another_its_message(
+    database_url: str, tmp_path: Path, smtp_server_factory
+) -> None:
+    server = smtp_server_factory(
+        rcpt_replies={
+            "gone@corp.example": "550 5.1.1 No such user here",
+            "busy@corp.example": "450 4.2.0 Mailbox busy, try later",
+        }
+    )
+    token = new_api_key(database_url)
+    settings = make_settings(database_url, tmp_path, **server.settings())
+    body = decline_body(
+        contacts=_contacts("ok@corp.example", "gone@corp.example", "busy@corp.example")
+    )
+    with running_app(settings) as client:
+        made = client.post("/v1/declines", json=body, headers=auth(token)).json()
+
+        def state():
+            got = client.get(f"/v1/declines/{made['id']}", headers=auth(token)).json()
+            return {c["email"]: c["message"] for c in got["contacts"]}, got["status"]
+
+        import time
+
+        deadline = time.monotonic() + 20
+        while state()[0]["busy@corp.example"]["attempts"] < 1 or any(
+            m["status"] in ("queued", "sending") and m["attempts"] == 0 for m in state()[0].values()
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        messages, status = state()
+        assert messages["ok@corp.example"]["status"] == "sent"
+        assert messages["gone@corp.example"]["status"] == "failed"
+        assert "550 5.1.1 No such user here" in messages["gone@corp.example"]["last_error"]
+        assert messages["busy@corp.example"]["status"] == "queued"
+        assert "450" in messages["busy@corp.example"]["last_error"]
+        assert messages["busy@corp.example"]["next_attempt_at"] is not None
+        assert status == "sending"  # one message still has retries ahead
+        assert list(server.sink.by_message_id()) == [messages["ok@corp.example"]["message_id"]]
+
+
+def test_cancel_stops_messages_not_yet_sent(database_url: str, tmp_path: Path, smtp_server) -> None:
+    smtp_server.stop()  # the server is down: messages wait in the queue
+    token = new_api_key(database_url)
+    settings = make_settings(database_url, tmp_path, **smtp_server.settings())
+    with running_app(settings) as client:
+        made = client.post("/v1/declines", json=decline_body(), headers=auth(token)).json()
+        canceled = client.post(f"/v1/declines/{made['id']}/cancel", headers=auth(token))
+        assert canceled.status_code == 200
+        body = canceled.json()
+        assert body["status"] == "canceled"
+        assert all(c["follow_up"]["status"] == "canceled" for c in body["contacts"])
+        smtp_server.start()
+        ran = client.post("/v1/jobs/run-due", headers=auth(token)).json()
+        assert ran["outbox"]["sent"] == 0
+        after = wait_settled(client, token, made["id"])
+        assert {c["message"]["status"] for c in after["contacts"]} == {"canceled"}
+    assert smtp_server.sink.received == []
