@@ -61,6 +61,8 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The interval jobs run every few seconds; their every run is not news.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = _settings()
     engine = settings.make_engine()
     upgrade(engine)

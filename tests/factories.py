@@ -47,6 +47,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "mail_from": "Decline Service <declines@mailer.example>",
         "secret_key": "test-secret-key-test-secret-key",
         "outbox_poll_seconds": 3600,
+        "smtp_timeout_seconds": 10.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from email import message_from_bytes
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from service.core.db import make_engine
 from service.models import Message
 from tests.factories import auth, decline_body, new_api_key
 from tests.peers import free_port, wait_for_port
+from tests.waiting import wait_until
 
 DECLINE = str(Path(sys.executable).parent / "decline")
 
@@ -48,14 +48,6 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
     return subprocess.Popen(  # noqa: S603
         [DECLINE, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
     )
-
-
-def _wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_sigkill_mid_send_loses_nothing(tmp_path: Path, database_url: str) -> None:
@@ -94,14 +86,14 @@ def test_sigkill_mid_send_loses_nothing(tmp_path: Path, database_url: str) -> No
                 assert response.status_code == 201, response.text
                 accepted |= {c["message"]["message_id"] for c in response.json()["contacts"]}
 
-        _wait_until(lambda: len(sink.received()) >= 5, 30, "the first deliveries")
+        wait_until(lambda: len(sink.received()) >= 5, "the first deliveries", 30)
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
         at_kill = sink.received()
         assert len(at_kill) < len(accepted), "the kill came after everything was sent"
 
         server = _serve(env, port, log)
-        _wait_until(lambda: sink.received() >= accepted, 60, "every message after the restart")
+        wait_until(lambda: sink.received() >= accepted, "every message after the restart", 60)
     finally:
         if server.poll() is None:
             server.terminate()
@@ -116,6 +108,6 @@ def test_sigkill_mid_send_loses_nothing(tmp_path: Path, database_url: str) -> No
             return set(conn.execute(select(Message.status)).scalars())
 
     try:
-        _wait_until(lambda: statuses() == {"sent"}, 30, "every row marked sent")
+        wait_until(lambda: statuses() == {"sent"}, "every row marked sent", 30)
     finally:
         engine.dispose()

@@ -192,6 +192,7 @@ def cancel(*, session: Session, decline_id: str, api_key: ApiKey, now: datetime)
     decline = get(session=session, decline_id=decline_id, api_key=api_key)
     if decline.canceled_at is None:
         decline.canceled_at = now
+        session.flush()  # lock the decline row first: the outbox's recorder orders on it
         session.execute(
             update(Message)
             .where(

@@ -162,11 +162,20 @@ def record_outcomes(
 
 
 def _canceled_declines(session: Session, decline_ids: set[str]) -> set[str]:
+    """Which of these declines are canceled, with their rows locked until we commit.
+
+    The lock orders us with a concurrent cancel (which updates the decline row first): either
+    it sees the message we re-queue, or we see its canceled_at. Without it, a retry could
+    outlive the cancel.
+    """
     d = DECLINES.c
     rows = session.execute(
-        select(d.id).where(d.id.in_(sorted(decline_ids)), d.canceled_at.is_not(None))
+        select(d.id, d.canceled_at)
+        .where(d.id.in_(sorted(decline_ids)))
+        .order_by(d.id)
+        .with_for_update()
     )
-    return set(rows.scalars())
+    return {decline_id for decline_id, canceled_at in rows if canceled_at is not None}
 
 
 def _count(summary: PassSummary, status: MessageStatus, message_id: str, error: str | None) -> None:

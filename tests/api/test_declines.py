@@ -7,8 +7,8 @@ import email.policy
 
 from fastapi.testclient import TestClient
 
-from tests.api.waiting import wait_settled
 from tests.factories import auth, decline_body
+from tests.waiting import wait_settled
 
 
 def test_accept_sends_one_kept_message_per_contact(

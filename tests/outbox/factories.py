@@ -7,29 +7,16 @@ import secrets
 import uuid
 from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from service.core.config import Settings
 from service.core.db import session_scope, utcnow
 from service.models import ApiKey, Contact, Decline, Message
+from tests.factories import make_settings  # noqa: F401 - one settings factory for all
 
-SENDER = "declines@mailer.example"
-
-
-def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "mail_capture_dir": tmp_path / "capture",
-        "mail_from": f"Decline Service <{SENDER}>",
-        "secret_key": "test-secret-key-test-secret-key",
-        "smtp_timeout_seconds": 10.0,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+SENDER = "declines@mailer.example"  # the address make_settings puts in MAIL_FROM
 
 
 def raw_message(to: str, message_id: str) -> bytes:
