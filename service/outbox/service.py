@@ -119,11 +119,10 @@ def record_outcomes(
     settings: Settings,
 ) -> PassSummary:
     """Store each outcome on a message this claim still holds; refresh their declines."""
-    m = MESSAGES.c
     give_up_after = timedelta(hours=settings.outbox_give_up_hours)
-    summary = PassSummary()
-    touched: set[str] = set()
     canceled = _canceled_declines(session, {item.decline_id for item, _ in outcomes})
+    delivered: dict[str, list[ClaimedMessage]] = {}  # by claim token
+    others: list[tuple[ClaimedMessage, Decision]] = []
     for item, outcome in outcomes:
         decision = decide(
             outcome,
@@ -135,30 +134,54 @@ def record_outcomes(
         if decision.status == MessageStatus.queued and item.decline_id in canceled:
             # Canceled while this attempt was in flight: no retry, and say so.
             decision = Decision(MessageStatus.canceled, None, decision.last_error)
+        if decision.status == MessageStatus.sent:
+            delivered.setdefault(item.token, []).append(item)
+        else:
+            others.append((item, decision))
+
+    summary = PassSummary()
+    touched: set[str] = set()
+    # The common case, every message sent, is one statement per batch.
+    for token, items in delivered.items():
         values: dict[str, object] = {
-            "status": decision.status,
-            "last_error": decision.last_error,
-            "lease_until": None,
-            "claim_token": None,
+            "status": MessageStatus.sent,
+            "last_error": None,
+            "sent_at": utcnow(),
         }
+        stored = _store(session, [i.id for i in items], token, values)
+        for item in items:
+            if _kept(item, stored, "sent"):
+                touched.add(item.decline_id)
+                _count(summary, MessageStatus.sent, item.id, None)
+    for item, decision in others:
+        values = {"status": decision.status, "last_error": decision.last_error}
         if decision.next_attempt_at is not None:
             values["next_attempt_at"] = decision.next_attempt_at
-        if decision.status == MessageStatus.sent:
-            values["sent_at"] = utcnow()
-        stmt = (
-            update(MESSAGES)
-            .where(m.id == item.id, m.claim_token == item.token, m.status == MessageStatus.sending)
-            .values(**values)
-            .returning(m.id)
-        )
-        if session.execute(stmt).first() is None:
-            # Our lease ran out and another worker holds the message now: its result wins.
-            log.warning("message %s: lease lost before recording %s", item.id, outcome.kind)
-            continue
-        touched.add(item.decline_id)
-        _count(summary, decision.status, item.id, decision.last_error)
+        if _kept(item, _store(session, [item.id], item.token, values), decision.status):
+            touched.add(item.decline_id)
+            _count(summary, decision.status, item.id, decision.last_error)
     decline_status.refresh(session, touched)
     return summary
+
+
+def _store(session: Session, ids: list[str], token: str, values: dict[str, object]) -> set[str]:
+    """Write `values` to the rows this claim still holds; return the ids written."""
+    m = MESSAGES.c
+    stmt = (
+        update(MESSAGES)
+        .where(m.id.in_(ids), m.claim_token == token, m.status == MessageStatus.sending)
+        .values(**values, lease_until=None, claim_token=None)
+        .returning(m.id)
+    )
+    return set(session.execute(stmt).scalars())
+
+
+def _kept(item: ClaimedMessage, stored: set[str], what: str) -> bool:
+    if item.id in stored:
+        return True
+    # Our lease ran out and another worker holds the message now: its result wins.
+    log.warning("message %s: lease lost before recording %s", item.id, what)
+    return False
 
 
 def _canceled_declines(session: Session, decline_ids: set[str]) -> set[str]:
@@ -209,15 +232,27 @@ async def run_pass(
 ) -> PassSummary:
     """Claim, send and record batches until nothing is due (as of `now`, default: the clock)."""
     total = PassSummary()
-    while True:
-        token = str(uuid.uuid4())
-        batch = await asyncio.to_thread(_claim, engine, settings, now or utcnow(), token)
-        if not batch:
-            return total
-        total.claimed += len(batch)
-        outcomes = await send_all(transport, batch)
-        pairs = list(zip(batch, outcomes, strict=True))
-        total += await asyncio.to_thread(_record, engine, settings, pairs, now or utcnow())
+    # One batch is recorded while the next is claimed and sent, so the SMTP connections do
+    # not sit idle during the database work. At most two batches are ever unrecorded.
+    recording: asyncio.Task[PassSummary] | None = None
+    try:
+        while True:
+            token = str(uuid.uuid4())
+            batch = await asyncio.to_thread(_claim, engine, settings, now or utcnow(), token)
+            if not batch:
+                break
+            total.claimed += len(batch)
+            outcomes = await send_all(transport, batch)
+            pairs = list(zip(batch, outcomes, strict=True))
+            if recording is not None:
+                total += await recording
+            recording = asyncio.ensure_future(
+                asyncio.to_thread(_record, engine, settings, pairs, now or utcnow())
+            )
+    finally:
+        if recording is not None:
+            total += await recording
+    return total
 
 
 def _claim(engine: Engine, settings: Settings, now: datetime, token: str) -> list[ClaimedMessage]:
