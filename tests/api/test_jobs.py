@@ -64,3 +64,24 @@ def test_run_due_forgets_idempotency_keys_only_after_retention(
         left = session.scalars(select(IdempotencyRecord.key)).all()
         assert left == ["recent"]
         assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_the_scheduler_delivers_without_a_wake(database_url: str, tmp_path) -> None:
+    from tests.factories import make_settings, new_api_key, running_app
+    from tests.waiting import wait_settled
+
+    token = new_api_key(database_url)
+    settings = make_settings(database_url, tmp_path, outbox_poll_seconds=0.5)
+    with running_app(settings, scheduler=True) as client:
+        engine = client.app.state.engine
+        with session_scope(engine) as session:
+            key = api_keys.authenticate(session=session, token=token)
+            assert key is not None
+            decline = accept(
+                session=session,
+                request=DeclineCreate.model_validate(decline_body()),
+                api_key=key,
+                settings=settings,
+                now=utcnow(),
+            )
+        assert wait_settled(client, token, decline.id)["status"] == "sent"
