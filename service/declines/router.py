@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from service.core import metrics
 from service.core.db import on_commit, utcnow
 from service.core.deps import ApiKeyDep, SessionDep, SettingsDep
 from service.declines import service
@@ -37,6 +38,7 @@ def create_decline(
     )
     if not accepted.replayed:
         on_commit(session, request.app.state.outbox.wake)
+        on_commit(session, metrics.DECLINES_ACCEPTED.inc)
     headers = {"Idempotent-Replayed": "true"} if accepted.replayed else {}
     return JSONResponse(accepted.body, status_code=accepted.status_code, headers=headers)
 
