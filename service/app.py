@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from service.core import metrics
@@ -88,10 +89,7 @@ def _add_health_routes(app: FastAPI) -> None:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             return problem(503, "Not ready", f"database unavailable: {exc.__class__.__name__}")
-        delivery = "capture" if settings.capture_mode else "smtp"
-        return Response(
-            f'{{"status":"ready","delivery":"{delivery}"}}', media_type="application/json"
-        )
+        return JSONResponse({"status": "ready", "delivery": settings.delivery})
 
     @app.get("/metrics", tags=["health"])
     def prometheus() -> Response:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
 from service.auth import api_keys
 from service.core.config import Settings
@@ -74,11 +75,11 @@ def serve(
     )
 
 
-def _first_run_key(engine: object, settings: Settings) -> str | None:
+def _first_run_key(engine: Engine, settings: Settings) -> str | None:
     """On the embedded defaults, a fresh database gets one key so curl works at once."""
     if not settings.sandbox:
         return None
-    with session_scope(engine) as session:  # type: ignore[arg-type]
+    with session_scope(engine) as session:
         if api_keys.any_exist(session=session):
             return None
         _, token = api_keys.create(session=session, name="first-run")

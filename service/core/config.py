@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         return not self.smtp_host
 
     @cached_property
+    def delivery(self) -> str:
+        """How mail leaves: "smtp", or "capture" (files only), as the API reports it."""
+        return "capture" if self.capture_mode else "smtp"
+
+    @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -71,7 +71,7 @@ def list_declines(
         cursor=cursor,
         limit=limit,
     )
-    items = to_public(session, rows, delivery=service.delivery_mode(settings))
+    items = to_public(session, rows, delivery=settings.delivery)
     return DeclinesPublic(items=items, next_cursor=next_cursor)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -30,10 +30,6 @@ from service.models import (
     Message,
     MessageStatus,
 )
-
-
-def delivery_mode(settings: Settings) -> str:
-    return "capture" if settings.capture_mode else "smtp"
 
 
 def accept(
@@ -160,7 +156,7 @@ def _accept_fresh(
     *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
 ) -> Accepted:
     decline = accept(session=session, request=request, api_key=api_key, settings=settings, now=now)
-    public = to_public(session, [decline], delivery=delivery_mode(settings))[0]
+    public = to_public(session, [decline], delivery=settings.delivery)[0]
     return Accepted(201, public.model_dump(mode="json"), replayed=False)
 
 
@@ -307,13 +303,11 @@ def preview(*, request: DeclineCreate, settings: Settings, now: datetime) -> Pre
 
 
 def publish(session: Session, decline: Decline, settings: Settings) -> DeclinePublic:
-    return to_public(session, [decline], delivery=delivery_mode(settings))[0]
+    return to_public(session, [decline], delivery=settings.delivery)[0]
 
 
 def purge_idempotency_keys(*, session: Session, before: datetime) -> int:
     """Forget Idempotency-Keys recorded before `before`; returns how many."""
-    from sqlalchemy import delete
-
     result = session.execute(
         delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < before)
     )

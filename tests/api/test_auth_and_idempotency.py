@@ -87,3 +87,20 @@ def test_idempotency_keys_are_scoped_to_the_api_key(
     assert a.status_code == b.status_code == 201
     assert a.json()["id"] != b.json()["id"]
     assert _count_messages(database_url) == 4
+
+
+def test_concurrent_retries_with_one_key_create_one_decline(
+    client: TestClient, token: str, database_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = auth(token) | {"Idempotency-Key": "double-click"}
+
+    def post(_: int):
+        return client.post("/v1/declines", json=decline_body(), headers=headers)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(post, range(6)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert _count_messages(database_url) == 2
