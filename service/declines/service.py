@@ -73,13 +73,7 @@ def accept(
     session.add_all(contacts)
     session.flush()
     for index, contact in enumerate(contacts):
-        composed = compose.compose(
-            request=request,
-            contact_index=index,
-            mail_from=settings.mail_from,
-            message_id=compose.make_message_id(settings.mail_from_domain),
-            date=now,
-        )
+        composed = _compose(request, index, settings, now)
         session.add(
             Message(
                 decline_id=decline.id,
@@ -95,6 +89,19 @@ def accept(
         session.add(FollowUp(decline_id=decline.id, contact_id=contact.id))
     session.flush()
     return decline
+
+
+def _compose(
+    request: DeclineCreate, index: int, settings: Settings, now: datetime
+) -> compose.ComposedMessage:
+    """One contact's message, with a fresh Message-ID under our MAIL_FROM domain."""
+    return compose.compose(
+        request=request,
+        contact_index=index,
+        mail_from=settings.mail_from,
+        message_id=compose.make_message_id(settings.mail_from_domain),
+        date=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -281,13 +288,7 @@ def preview(*, request: DeclineCreate, settings: Settings, now: datetime) -> Pre
     """Render every message and call script; store and send nothing."""
     messages = []
     for index, contact in enumerate(request.contacts):
-        composed = compose.compose(
-            request=request,
-            contact_index=index,
-            mail_from=settings.mail_from,
-            message_id=compose.make_message_id(settings.mail_from_domain),
-            date=now,
-        )
+        composed = _compose(request, index, settings, now)
         messages.append(
             PreviewMessage(
                 contact=contact,
