@@ -15,7 +15,8 @@ from service.declines.schemas import (
     FollowUpPublic,
     MessagePublic,
 )
-from service.models import Contact, Decline, FollowUp, Message
+from service.declines.status import aggregate
+from service.models import Contact, Decline, FollowUp, Message, MessageStatus
 
 
 def to_public(
@@ -67,10 +68,18 @@ def _contact(contact: Contact, message: Message, follow_up: FollowUp) -> Contact
     )
 
 
+def _status(decline: Decline, contacts: list[ContactPublic]) -> str:
+    # Derived from the messages shown, not read from the decline row: on PostgreSQL each
+    # statement sees the latest commit, and the row may predate the messages loaded after it.
+    states = [c.message.status for c in contacts]
+    canceled = decline.canceled_at is not None or MessageStatus.canceled in states
+    return aggregate(states, canceled=canceled)
+
+
 def _decline(decline: Decline, contacts: list[ContactPublic], delivery: str) -> DeclinePublic:
     return DeclinePublic(
         id=decline.id,
-        status=decline.status,
+        status=_status(decline, contacts),
         delivery=delivery,
         warnings=list(decline.warnings),
         company=decline.company,
