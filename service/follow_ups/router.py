@@ -1,0 +1,84 @@
+"""HTTP edge of the phone step: the call list and call outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.core.db import utcnow
+from service.core.deps import ApiKeyDep, SessionDep, SettingsDep
+from service.core.paging import offset_from
+from service.declines.schemas import ContactPublic
+from service.declines.views import contact_public
+from service.follow_ups import service
+from service.follow_ups.schemas import CallIn, FollowUpItem, FollowUpsPublic
+from service.models import FollowUpStatus
+
+router = APIRouter(prefix="/v1", tags=["follow-ups"])
+
+
+@router.get("/follow-ups", response_model=FollowUpsPublic)
+def list_follow_ups(
+    session: SessionDep,
+    settings: SettingsDep,
+    api_key: ApiKeyDep,
+    status: FollowUpStatus | None = None,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> FollowUpsPublic:
+    """Calls to make (`status=due`), soonest first, each with its scripts."""
+    offset = offset_from(cursor)
+    items, more = service.list_calls(
+        session=session,
+        api_key=api_key,
+        status=status,
+        offset=offset,
+        limit=limit,
+        settings=settings,
+    )
+    return FollowUpsPublic(
+        items=[_item(i, settings.max_call_attempts) for i in items],
+        next_cursor=str(offset + limit) if more else None,
+    )
+
+
+@router.post("/contacts/{contact_id}/calls", response_model=ContactPublic)
+def log_call(
+    contact_id: str, body: CallIn, session: SessionDep, settings: SettingsDep, api_key: ApiKeyDep
+) -> ContactPublic:
+    """Log a call: reached or voicemail closes it; no answer tries the next business day."""
+    follow_up = service.log_call(
+        session=session,
+        contact_id=contact_id,
+        api_key=api_key,
+        outcome=body.outcome,
+        notes=body.notes,
+        settings=settings,
+        now=utcnow(),
+    )
+    return contact_public(session, follow_up.contact_id, delivery=settings.delivery)
+
+
+def _item(item: service.CallItem, max_attempts: int) -> FollowUpItem:
+    follow_up, contact, decline = item.follow_up, item.contact, item.decline
+    return FollowUpItem(
+        id=follow_up.id,
+        contact_id=contact.id,
+        decline_id=decline.id,
+        status=follow_up.status,
+        due_at=follow_up.due_at,
+        call_attempts=follow_up.call_attempts,
+        attempt=item.attempt,
+        max_attempts=max_attempts,
+        contact_name=contact.name,
+        contact_email=contact.email,
+        role=contact.role,
+        phone=contact.phone,
+        company=decline.company,
+        job_title=decline.job_title,
+        email_status=item.email.status,
+        away_until=follow_up.not_before,
+        call_script=item.call_script,
+        voicemail_script=item.voicemail_script,
+    )

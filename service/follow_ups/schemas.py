@@ -1,0 +1,47 @@
+"""Request and response shapes of the phone step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from service.models import CallOutcome
+
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class CallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: CallOutcome
+    notes: Notes | None = None
+
+
+class FollowUpItem(BaseModel):
+    """One call to make (or made): who, where, what to say."""
+
+    id: str
+    contact_id: str
+    decline_id: str
+    status: str
+    due_at: datetime | None
+    call_attempts: int
+    attempt: int  # the next call's number, from 1
+    max_attempts: int
+    contact_name: str
+    contact_email: str
+    role: str
+    phone: str | None
+    company: str
+    job_title: str
+    email_status: str  # the decline email: sent, bounced, ...
+    away_until: datetime | None
+    call_script: str
+    voicemail_script: str | None  # only for the last attempt
+
+
+class FollowUpsPublic(BaseModel):
+    items: list[FollowUpItem]
+    next_cursor: str | None

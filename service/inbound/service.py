@@ -1,0 +1,210 @@
+"""Take in one inbound message, whatever its source: keep it, match it to what we sent, and
+let it act (a reply closes the call, an out-of-office moves it, a bounce makes it due now).
+Services flush; the caller's unit of work commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from service.core import metrics
+from service.core.config import Settings
+from service.core.db import on_commit
+from service.declines import status as decline_status
+from service.follow_ups import service as follow_ups
+from service.inbound.classify import Detected, InboundMail, parse
+from service.models import (
+    ApiKey,
+    Contact,
+    Decline,
+    FollowUp,
+    InboundKind,
+    InboundMessage,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+
+# A reply's Date header may run a little behind our clock; an earlier message is not one.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Match:
+    contact: Contact
+    decline: Decline
+    message: Message
+    how: str
+
+
+def ingest(
+    *,
+    session: Session,
+    raw: bytes,
+    source: str,
+    settings: Settings,
+    now: datetime,
+    api_key: ApiKey | None = None,
+) -> InboundMessage:
+    """Keep `raw`, classify and match it, apply what it means. Raises ValueError when `raw`
+    is not an email at all. With `api_key`, only that key's declines can match."""
+    mail = parse(raw)
+    match = _match(session, mail, api_key, now)
+    record = InboundMessage(
+        source=source,
+        api_key_id=api_key.id if api_key else None,
+        raw=raw,
+        message_id=(mail.message_id or None) and mail.message_id[:998],
+        from_address=(mail.from_address or None) and mail.from_address[:320],
+        subject=mail.subject[:998],
+        detected=mail.detected,
+        classification=InboundKind.unmatched,
+        detail=mail.reason[:2000],
+        received_at=now,
+    )
+    if match is not None:
+        record.classification = InboundKind(mail.detected.value)
+        record.decline_id = match.decline.id
+        record.contact_id = match.contact.id
+        record.matched_message_id = match.message.id
+        record.detail = f"{mail.reason}; matched by {match.how}"[:2000]
+        if mail.detected is Detected.reply:
+            follow_ups.record_reply(session, match.contact, settings=settings, now=now)
+        elif mail.detected is Detected.auto_reply and mail.return_date is not None:
+            record.return_at = follow_ups.record_absence(
+                session,
+                match.contact,
+                match.decline,
+                returning=mail.return_date,
+                settings=settings,
+            )
+        elif mail.detected is Detected.bounce:
+            _bounced(session, match, mail.reason, settings)
+    session.add(record)
+    session.flush()
+    on_commit(session, metrics.INBOUND.labels(classification=record.classification).inc)
+    return record
+
+
+def record_manual_reply(
+    *,
+    session: Session,
+    contact_id: str,
+    api_key: ApiKey | None,
+    notes: str | None,
+    settings: Settings,
+    now: datetime,
+) -> Contact:
+    """The contact answered by phone or elsewhere: same effect as an emailed reply."""
+    contact, decline = follow_ups.get_contact(session, contact_id, api_key)
+    session.add(
+        InboundMessage(
+            source="manual",
+            api_key_id=api_key.id if api_key else None,
+            detected=Detected.reply,
+            classification=InboundKind.reply,
+            detail=notes,
+            decline_id=decline.id,
+            contact_id=contact.id,
+            received_at=now,
+        )
+    )
+    follow_ups.record_reply(session, contact, settings=settings, now=now)
+    return contact
+
+
+def _bounced(session: Session, match: Match, reason: str, settings: Settings) -> None:
+    message = match.message
+    if message.status not in (MessageStatus.sent, MessageStatus.sending):
+        return  # already bounced (a second report), or never handed over
+    message.status = MessageStatus.bounced
+    message.last_error = reason[:2000]
+    session.flush()
+    if message.kind != MessageKind.decline:
+        return  # a reminder to the candidate bounced: nothing about the contact changes
+    decline_status.refresh(session, [message.decline_id])
+    follow_up_id = session.scalars(
+        select(col(FollowUp.id)).where(col(FollowUp.contact_id) == message.contact_id)
+    ).one()
+    follow_ups.due_now(session, follow_up_id, settings)
+
+
+def _match(
+    session: Session, mail: InboundMail, api_key: ApiKey | None, now: datetime
+) -> Match | None:
+    """Threading headers first (In-Reply-To, then References, newest first), then the
+    address: the sender, or a bounce's failed recipient."""
+    bounce = mail.detected is Detected.bounce
+    ids = list(mail.in_reply_to) + list(reversed(mail.references))
+    if bounce:
+        ids = list(mail.bounced_message_ids) + ids
+    match = _by_message_id(session, ids, api_key, any_kind=bounce)
+    if match is None:
+        addresses = list(mail.bounced_recipients) if bounce else [mail.from_address or ""]
+        sent_before = (mail.date or now) + CLOCK_SKEW
+        match = _by_address(session, [a for a in addresses if a], api_key, sent_before)
+    if match is None:
+        return None
+    if not bounce and mail.from_address == match.decline.candidate_email.casefold():
+        return None  # the candidate writing in their own thread is not the contact's answer
+    return match
+
+
+def _owned(api_key: ApiKey | None) -> list[ColumnElement[bool]]:
+    """With an API key, only that key's declines can match."""
+    return [] if api_key is None else [col(Decline.api_key_id) == api_key.id]
+
+
+def _by_message_id(
+    session: Session, ids: Sequence[str], api_key: ApiKey | None, *, any_kind: bool
+) -> Match | None:
+    if not ids:
+        return None
+    query = (
+        select(Message, Contact, Decline)
+        .join(Contact, col(Contact.id) == col(Message.contact_id))
+        .join(Decline, col(Decline.id) == col(Message.decline_id))
+        .where(col(Message.message_id).in_(sorted(set(ids))), *_owned(api_key))
+    )
+    if not any_kind:
+        # Only the emails to contacts: a reply to a reminder comes from the candidate.
+        query = query.where(col(Message.kind) == MessageKind.decline)
+    found = {m.message_id: (m, c, d) for m, c, d in session.execute(query)}
+    for message_id in ids:
+        if message_id in found:
+            message, contact, decline = found[message_id]
+            return Match(contact, decline, message, f"Message-ID {message_id}")
+    return None
+
+
+def _by_address(
+    session: Session, addresses: Sequence[str], api_key: ApiKey | None, sent_before: datetime
+) -> Match | None:
+    """The most recent decline email to one of these addresses that went out before the
+    inbound message was written."""
+    if not addresses:
+        return None
+    query = (
+        select(Message, Contact, Decline)
+        .join(Contact, col(Contact.id) == col(Message.contact_id))
+        .join(Decline, col(Decline.id) == col(Message.decline_id))
+        .where(
+            col(Contact.email_key).in_(sorted({a.casefold() for a in addresses})),
+            col(Message.kind) == MessageKind.decline,
+            col(Message.sent_at).is_not(None),
+            col(Message.sent_at) <= sent_before,
+            *_owned(api_key),
+        )
+        .order_by(col(Message.sent_at).desc())
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    message, contact, decline = row
+    return Match(contact, decline, message, f"address {contact.email_key}")

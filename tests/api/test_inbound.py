@@ -1,0 +1,168 @@
+"""Inbound mail over HTTP: replies close calls, out-of-office moves them, bounces make them due."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi.testclient import TestClient
+
+from tests.factories import auth, decline_body, new_api_key, run_due_at
+from tests.inbound.mail import bounce, human_reply, out_of_office
+from tests.waiting import wait_settled
+
+FAR = datetime(2030, 1, 1, tzinfo=UTC)
+RFC822 = {"Content-Type": "message/rfc822"}
+
+
+def _sent(client: TestClient, token: str) -> tuple[dict, list[bytes]]:
+    response = client.post("/v1/declines", json=decline_body(), headers=auth(token))
+    decline = wait_settled(client, token, response.json()["id"])
+    raws = [
+        client.get(f"/v1/messages/{c['message']['id']}/raw", headers=auth(token)).content
+        for c in decline["contacts"]
+    ]
+    return decline, raws
+
+
+def _post(client: TestClient, token: str, raw: bytes) -> dict:
+    response = client.post("/v1/inbound", content=raw, headers=auth(token) | RFC822)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _decline(client: TestClient, token: str, decline_id: str) -> dict:
+    return client.get(f"/v1/declines/{decline_id}", headers=auth(token)).json()
+
+
+def test_a_threaded_reply_cancels_that_contacts_call_only(client: TestClient, token: str) -> None:
+    decline, raws = _sent(client, token)
+    result = _post(client, token, human_reply(raws[0], sender="Charles <charles@engines.example>"))
+    charles, mary = decline["contacts"]
+    assert result["classification"] == "reply" and result["contact_id"] == charles["id"]
+    assert result["message_id"] == charles["message"]["id"]
+    after = _decline(client, token, decline["id"])["contacts"]
+    assert after[0]["replied_at"] is not None and after[0]["follow_up"]["status"] == "canceled"
+    assert after[1]["replied_at"] is None and after[1]["follow_up"]["status"] == "scheduled"
+
+
+def test_a_reply_without_threading_headers_is_matched_by_its_sender(
+    client: TestClient, token: str
+) -> None:
+    decline, raws = _sent(client, token)
+    raw = human_reply(raws[1], sender="Mary Somerville <Mary@ENGINES.example>", threaded=False)
+    result = _post(client, token, raw)
+    assert result["classification"] == "reply"
+    assert result["contact_id"] == decline["contacts"][1]["id"]
+
+
+def test_mail_written_before_our_email_went_out_is_not_a_reply(
+    client: TestClient, token: str
+) -> None:
+    decline, raws = _sent(client, token)
+    earlier = datetime.now(UTC) - timedelta(days=3)  # e.g. the invitation itself
+    raw = human_reply(raws[0], sender="charles@engines.example", threaded=False, date=earlier)
+    assert _post(client, token, raw)["classification"] == "unmatched"
+    assert _decline(client, token, decline["id"])["contacts"][0]["replied_at"] is None
+
+
+def test_an_out_of_office_is_not_a_reply_and_moves_the_call_after_the_return(
+    client: TestClient, token: str
+) -> None:
+    decline, raws = _sent(client, token)
+    back = date.today() + timedelta(days=30)
+    while back.weekday() >= 5:
+        back += timedelta(days=1)
+    text = f"I am out of the office and will be back on {back:%A, %d %B %Y}. Limited access."
+    result = _post(
+        client, token, out_of_office(raws[0], sender="charles@engines.example", text=text)
+    )
+    assert result["classification"] == "auto_reply"
+    contact = _decline(client, token, decline["id"])["contacts"][0]
+    assert contact["replied_at"] is None and contact["follow_up"]["status"] == "scheduled"
+    due = datetime.fromisoformat(contact["follow_up"]["due_at"])
+    assert due.astimezone(ZoneInfo("UTC")) == datetime.combine(back, datetime.min.time()).replace(
+        hour=9, tzinfo=UTC
+    )
+    assert contact["follow_up"]["away_until"] == contact["follow_up"]["due_at"]
+
+
+def test_a_bounce_makes_the_call_due_at_once_with_a_reminder_saying_so(
+    client: TestClient, token: str, settings
+) -> None:
+    decline, raws = _sent(client, token)
+    result = _post(client, token, bounce(raws[1], recipient="mary@engines.example"))
+    mary = decline["contacts"][1]
+    assert result["classification"] == "bounce" and result["contact_id"] == mary["id"]
+    after = _decline(client, token, decline["id"])
+    assert after["status"] == "failed"
+    assert after["contacts"][1]["message"]["status"] == "bounced"
+    assert "5.1.1" in after["contacts"][1]["message"]["last_error"]
+    assert after["contacts"][1]["follow_up"]["status"] == "due"
+    assert after["contacts"][0]["follow_up"]["status"] == "scheduled"
+    run_due_at(client)  # the reminder was queued with the bounce; this only sends it
+    reminders = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in settings.mail_capture_dir.glob("*.eml")
+    ]
+    (reminder,) = [r for r in reminders if "ada@home.example" in str(r["To"])]
+    assert str(reminder["Subject"]).strip() == (
+        "Call Mary Somerville (Analytical Engines Ltd): your email did not arrive"
+    )
+    text = reminder.get_body(preferencelist=("plain",)).get_content()
+    assert "did not arrive" in text and "my message didn't reach you" in text
+    # A second report of the same bounce changes nothing more.
+    _post(client, token, bounce(raws[1], recipient="mary@engines.example"))
+    assert run_due_at(client, FAR)["follow_ups"]["reminders_queued"] == 1  # Charles's only
+
+
+def test_unmatched_mail_is_kept_and_changes_nothing(
+    client: TestClient, token: str, database_url: str
+) -> None:
+    decline, raws = _sent(client, token)
+    stranger = human_reply(raws[0], sender="someone@elsewhere.example", threaded=False)
+    assert _post(client, token, stranger)["classification"] == "unmatched"
+    # Another API key's traffic cannot touch this decline, even with the right headers.
+    other = new_api_key(database_url, name="other tenant")
+    threaded = human_reply(raws[0], sender="charles@engines.example")
+    assert _post(client, other, threaded)["classification"] == "unmatched"
+    contacts = _decline(client, token, decline["id"])["contacts"]
+    assert [c["follow_up"]["status"] for c in contacts] == ["scheduled", "scheduled"]
+
+
+def test_inbound_refuses_what_is_not_a_message(client: TestClient, token: str) -> None:
+    as_json = client.post("/v1/inbound", json={"raw": "x"}, headers=auth(token))
+    assert as_json.status_code == 415
+    assert as_json.headers["content-type"].startswith("application/problem+json")
+    empty = client.post("/v1/inbound", content=b"", headers=auth(token) | RFC822)
+    assert empty.status_code == 422
+    assert (
+        client.post("/v1/inbound", content=b"Subject: x\r\n\r\nhi", headers=RFC822).status_code
+        == 401
+    )
+
+
+def test_a_reply_with_a_large_attachment_is_taken_in(
+    client: TestClient, token: str, database_url: str, tmp_path
+) -> None:
+    from email import message_from_bytes
+
+    from tests.factories import make_settings, running_app
+
+    decline, raws = _sent(client, token)
+    reply = message_from_bytes(
+        human_reply(raws[0], sender="charles@engines.example"), policy=email.policy.SMTP
+    )
+    reply.make_mixed()  # type: ignore[attr-defined]
+    reply.add_attachment(b"\x89PNG" + bytes(3 * 1024 * 1024), maintype="image", subtype="png")  # type: ignore[attr-defined]
+    big = reply.as_bytes()
+    assert len(big) > 3 * 1024 * 1024  # over the 1 MiB limit of the JSON routes
+    assert _post(client, token, big)["classification"] == "reply"
+
+    small = make_settings(database_url, tmp_path, max_inbound_bytes=1024 * 1024)
+    with running_app(small) as limited:
+        refused = limited.post("/v1/inbound", content=big, headers=auth(token) | RFC822)
+    assert refused.status_code == 413
+    assert refused.headers["content-type"].startswith("application/problem+json")
