@@ -1,0 +1,120 @@
+"""Read-only queries behind the dashboard's pages (actions go through the services)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from service.models import (
+    CallAttempt,
+    Contact,
+    Decline,
+    FollowUp,
+    FollowUpStatus,
+    InboundMessage,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    sent: int
+    awaiting_reply: int
+    calls_due: int
+    failed_or_bounced: int
+
+
+def counts(session: Session) -> Counts:
+    """The four numbers at the top of the Today page, each one indexed query."""
+    by_status = dict(
+        session.execute(
+            select(col(Message.status), func.count())
+            .where(col(Message.kind) == MessageKind.decline)
+            .group_by(col(Message.status))
+        ).all()
+    )
+    awaiting = session.scalar(
+        select(func.count())
+        .select_from(FollowUp)
+        .where(col(FollowUp.status).in_([FollowUpStatus.scheduled, FollowUpStatus.due]))
+    )
+    due = session.scalar(
+        select(func.count()).select_from(FollowUp).where(col(FollowUp.status) == FollowUpStatus.due)
+    )
+    return Counts(
+        sent=by_status.get(MessageStatus.sent, 0),
+        awaiting_reply=awaiting or 0,
+        calls_due=due or 0,
+        failed_or_bounced=by_status.get(MessageStatus.failed, 0)
+        + by_status.get(MessageStatus.bounced, 0),
+    )
+
+
+@dataclass(frozen=True)
+class Activity:
+    at: datetime
+    kind: str  # sent | failed | reply | auto_reply | bounce | unmatched | call | reminder
+    text: str
+    decline_id: str | None
+
+
+def recent_activity(session: Session, limit: int = 15) -> list[Activity]:
+    """The latest things that happened, newest first: mail out, mail in, calls."""
+    items: list[Activity] = []
+    sent = session.execute(
+        select(Message, Contact, Decline)
+        .join(Contact, col(Contact.id) == col(Message.contact_id))
+        .join(Decline, col(Decline.id) == col(Message.decline_id))
+        .where(col(Message.sent_at).is_not(None))
+        .order_by(col(Message.sent_at).desc())
+        .limit(limit)
+    ).all()
+    for message, contact, decline in sent:
+        if message.kind == MessageKind.reminder:
+            text = f"Call reminder sent for {contact.name} ({decline.company})"
+            kind = "reminder"
+        else:
+            text = f"Email sent to {contact.name} ({decline.company})"
+            kind = "sent"
+        items.append(Activity(message.sent_at or message.created_at, kind, text, decline.id))
+    inbound = session.execute(
+        select(InboundMessage, Contact)
+        .outerjoin(Contact, col(Contact.id) == col(InboundMessage.contact_id))
+        .order_by(col(InboundMessage.received_at).desc())
+        .limit(limit)
+    ).all()
+    words = {
+        "reply": "Reply from",
+        "auto_reply": "Auto-reply from",
+        "bounce": "Bounce for",
+        "unmatched": "Unmatched mail from",
+    }
+    for record, contact in inbound:
+        who = contact.name if contact else (record.from_address or "unknown sender")
+        items.append(
+            Activity(
+                record.received_at,
+                record.classification,
+                f"{words.get(record.classification, 'Mail from')} {who}",
+                record.decline_id,
+            )
+        )
+    calls = session.execute(
+        select(CallAttempt, Contact)
+        .join(Contact, col(Contact.id) == col(CallAttempt.contact_id))
+        .order_by(col(CallAttempt.created_at).desc())
+        .limit(limit)
+    ).all()
+    for call, contact in calls:
+        outcome = call.outcome.replace("_", " ")
+        items.append(
+            Activity(call.created_at, "call", f"Call to {contact.name}: {outcome}", call.decline_id)
+        )
+    items.sort(key=lambda a: a.at, reverse=True)
+    return items[:limit]

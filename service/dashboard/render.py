@@ -1,0 +1,61 @@
+"""Render dashboard pages from `templates/dashboard/` with the shared Jinja2 environment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from service import __version__
+from service.core.config import Settings
+from service.declines.validation import display_phone
+from service.templating import environment
+
+_templates = Jinja2Templates(env=environment())
+
+
+def _when(value: datetime | None, zone: str = "UTC") -> str:
+    """ "Mon 23 Nov 2026, 14:05" in the operator's time zone; "" for nothing."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def _label(value: str | None) -> str:
+    """`no_answer` -> "no answer"."""
+    return (value or "").replace("_", " ")
+
+
+def _phone(e164: str | None) -> str:
+    """+442079460958 -> "+44 20 7946 0958", as people read it aloud."""
+    return display_phone(e164) if e164 else ""
+
+
+environment().filters.setdefault("when", _when)
+environment().filters.setdefault("phone", _phone)
+environment().filters.setdefault("label", _label)
+
+
+def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Response:
+    """A full page, or (for htmx) the same template: the layout decides what to emit."""
+    settings: Settings = request.app.state.settings
+    return _templates.TemplateResponse(
+        request,
+        f"dashboard/{template}",
+        {
+            "settings": settings,
+            "capture": settings.capture_mode,
+            "zone": settings.timezone,
+            "csrf": getattr(request.state, "csrf", ""),
+            "version": __version__,
+            "htmx": request.headers.get("hx-request") == "true",
+            "active": "",
+            **context,
+        },
+        status_code=status_code,
+    )
