@@ -1,4 +1,4 @@
-"""`python -m bench`: machine facts, then three sections, each beside its own baseline."""
+"""`python -m bench`: machine facts, then four sections, each beside its own baseline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from bench import acceptance, compose_cost, delivery
+from bench import acceptance, compose_cost, dashboard, delivery
 from bench.fixtures import postgres_version, render_messages, temp_dir
 from bench.report import load_note, machine_facts
 from bench.sink import SinkProcess
@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget", type=float, default=70, help="seconds for throughput rounds after the first"
     )
+    parser.add_argument("--declines", type=int, default=10_000, help="stored for the pages")
+    parser.add_argument("--page-requests", type=int, default=30, help="requests per page row")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     args = parser.parse_args(argv)
 
@@ -45,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             compose_cost.run(args.compose)
             acceptance.run(args.requests, directory)
+            dashboard.run(
+                args.page_requests, directory, postgres=pg is not None, declines=args.declines
+            )
     except KeyboardInterrupt:
         print("\ninterrupted: the sink, temp files and any bench_* database were cleaned up")
         return 130

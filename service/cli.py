@@ -1,4 +1,4 @@
-"""The `decline` command: serve, migrate, run-due (for cron), apikey create."""
+"""The `decline` command: serve, migrate, run-due (for cron), apikey create, admin."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
-from service.auth import api_keys
+from service.auth import admin, api_keys
 from service.core.config import Settings
 from service.core.db import session_scope
 from service.core.migrate import upgrade
@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+admin_app = typer.Typer(help="Manage the dashboard's admin login.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 
 def _settings() -> Settings:
@@ -68,8 +70,10 @@ def serve(
     engine = settings.make_engine()
     upgrade(engine)
     first_key = _first_run_key(engine, settings)
+    with session_scope(engine) as session:
+        has_password = admin.has_password(session) or bool(settings.admin_password)
     engine.dispose()
-    _banner(settings, host, port, first_key)
+    _banner(settings, host, port, first_key, has_password)
     uvicorn.run(
         create_app(settings, scheduler=not no_scheduler), host=host, port=port, log_level="info"
     )
@@ -86,13 +90,17 @@ def _first_run_key(engine: Engine, settings: Settings) -> str | None:
     return token
 
 
-def _banner(settings: Settings, host: str, port: int, first_key: str | None) -> None:
+def _banner(
+    settings: Settings, host: str, port: int, first_key: str | None, has_password: bool
+) -> None:
     base = f"http://{host}:{port}"
+    login = "" if has_password else " (set a password first: decline admin set-password)"
     lines = [
         "",
         "Decline service",
         f"  API docs:     {base}/docs",
-        f"  Database:     {settings.database_url}",
+        f"  Dashboard:    {base}/dashboard/{login}",
+        f"  Database:     {make_url(settings.database_url).render_as_string(hide_password=True)}",
     ]
     if settings.capture_mode:
         lines.append(
@@ -158,6 +166,47 @@ def apikey_create(name: Annotated[str, typer.Option(help="Who or what will use t
     engine.dispose()
     typer.echo(f"created API key {name!r} (id {key_id}); it is shown only this once:", err=False)
     sys.stdout.write(token + "\n")
+
+
+@admin_app.command("set-password")
+def admin_set_password(
+    password: Annotated[
+        str | None,
+        typer.Option(help="The new password (prefer the prompt: options end up in shell history)."),
+    ] = None,
+) -> None:
+    """Set the dashboard's admin password (stored as an argon2 hash).
+
+    Asks twice on a terminal; from a pipe, reads it from the first line of stdin.
+    """
+    if password is None:
+        password = _read_password()
+    try:
+        admin.check_strength(password)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    engine = settings.make_engine()
+    upgrade(engine)
+    with session_scope(engine) as session:
+        admin.set_password(session, password)
+    engine.dispose()
+    typer.echo("admin password set; existing dashboard sessions are signed out")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(typer.prompt("New admin password", hide_input=True, confirmation_prompt=True))
+    lines = [line.rstrip("\r\n") for line in sys.stdin.readlines()]
+    given = [line for line in lines if line]
+    if not given:
+        typer.echo("error: no password on stdin", err=True)
+        raise typer.Exit(2)
+    if len(given) > 1 and given[1] != given[0]:
+        typer.echo("error: the two passwords on stdin differ", err=True)
+        raise typer.Exit(2)
+    return given[0]
 
 
 if __name__ == "__main__":

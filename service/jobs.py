@@ -11,6 +11,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
 from service.declines.service import purge_idempotency_keys
+from service.follow_ups import jobs as follow_up_jobs
+from service.inbound import jobs as inbound_jobs
 from service.outbox import jobs as outbox_jobs
 from service.outbox.service import Outbox
 
@@ -18,10 +20,41 @@ PURGE_JOB_ID = "declines.purge_idempotency_keys"
 
 
 async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, Any]:
-    """Deliver due mail and drop expired Idempotency-Keys; safe to run anywhere, any time."""
+    """Everything due as of `now`, in the order that lets one pass finish the work: read
+    replies first (they cancel calls), send due mail (which starts the follow-up clocks),
+    queue reminders for calls now due, and send those too. Safe anywhere, any time."""
+    engine, settings = outbox.engine, outbox.settings
+    inbox = await inbound_jobs.poll_inbox(engine=engine, settings=settings)
     delivered = await outbox_jobs.deliver_due(outbox, now=now)
+    reminders = await follow_up_jobs.queue_due_reminders(engine=engine, settings=settings, now=now)
+    if reminders:
+        more = await outbox_jobs.deliver_due(outbox, now=now)
+        delivered = {key: delivered[key] + more[key] for key in delivered}
     purged = await purge_expired_idempotency_keys(outbox=outbox, now=now)
-    return {"outbox": delivered, "idempotency_keys_purged": purged}
+    return {
+        "imap": inbox,
+        "outbox": delivered,
+        "follow_ups": {"reminders_queued": reminders},
+        "idempotency_keys_purged": purged,
+    }
+
+
+async def queue_reminders_and_wake(outbox: Outbox) -> int:
+    """The scheduler's follow-up job: reminders go out at once, not at the next outbox tick."""
+    queued = await follow_up_jobs.queue_due_reminders(
+        engine=outbox.engine, settings=outbox.settings
+    )
+    if queued:
+        outbox.wake()
+    return queued
+
+
+async def poll_inbox_and_wake(outbox: Outbox) -> dict[str, Any] | None:
+    """The scheduler's IMAP job: a bounce queues a reminder, which should leave at once."""
+    summary = await inbound_jobs.poll_inbox(engine=outbox.engine, settings=outbox.settings)
+    if summary and summary.get("used"):
+        outbox.wake()
+    return summary
 
 
 async def purge_expired_idempotency_keys(*, outbox: Outbox, now: datetime | None = None) -> int:
@@ -36,27 +69,44 @@ async def purge_expired_idempotency_keys(*, outbox: Outbox, now: datetime | None
 
 
 def build_scheduler(*, outbox: Outbox, settings: Settings) -> AsyncIOScheduler:
-    """Every replica may run these: the jobs claim rows, so running twice is harmless."""
+    """Every replica may run these: the jobs claim rows (and the IMAP poll takes a lock), so
+    running twice is harmless. The scheduler is only the clock; the database is the truth."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    every = {"replace_existing": True, "max_instances": 1, "coalesce": True}
     scheduler.add_job(
         outbox_jobs.deliver_due,
         "interval",
         args=[outbox],
         seconds=settings.outbox_poll_seconds,
         id=outbox_jobs.JOB_ID,
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
         next_run_time=utcnow(),
+        **every,
     )
+    scheduler.add_job(
+        queue_reminders_and_wake,
+        "interval",
+        args=[outbox],
+        seconds=settings.follow_up_poll_seconds,
+        id=follow_up_jobs.JOB_ID,
+        next_run_time=utcnow(),
+        **every,
+    )
+    if settings.imap_host:
+        scheduler.add_job(
+            poll_inbox_and_wake,
+            "interval",
+            args=[outbox],
+            seconds=settings.imap_poll_seconds,
+            id=inbound_jobs.JOB_ID,
+            next_run_time=utcnow(),
+            **every,
+        )
     scheduler.add_job(
         purge_expired_idempotency_keys,
         "interval",
         kwargs={"outbox": outbox},
         hours=1,
         id=PURGE_JOB_ID,
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
+        **every,
     )
     return scheduler

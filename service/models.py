@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.db import UTCDateTime, utcnow
@@ -34,6 +34,11 @@ class MessageStatus(StrEnum):
     canceled = "canceled"
 
 
+class MessageKind(StrEnum):
+    decline = "decline"  # the email to a contact
+    reminder = "reminder"  # a call reminder to the candidate
+
+
 class FollowUpStatus(StrEnum):
     pending = "pending"
     scheduled = "scheduled"
@@ -55,11 +60,15 @@ class ApiKey(SQLModel, table=True):
 
 class Decline(SQLModel, table=True):
     __tablename__ = "declines"
-    __table_args__ = (Index("ix_declines_owner_created", "api_key_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_declines_owner_created", "api_key_id", "created_at", "id"),
+        Index("ix_declines_created", "created_at", "id"),  # the dashboard lists every owner's
+        Index("ix_declines_status_created", "status", "created_at", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     api_key_id: str = Field(foreign_key="api_keys.id", max_length=36)
-    status: str = Field(default=DeclineStatus.queued, max_length=16, index=True)
+    status: str = Field(default=DeclineStatus.queued, max_length=16)
     company: str = Field(max_length=200)
     company_key: str = Field(max_length=200, index=True)  # casefolded, for filtering
     job_title: str = Field(max_length=200)
@@ -98,11 +107,21 @@ class Message(SQLModel, table=True):
     """One outgoing email: the kept copy (exact bytes) and its delivery state."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_messages_due", "status", "next_attempt_at"),
+        # The dashboard's counts. Status first: with kind first, SQLite's planner (without
+        # ANALYZE) picks it for every `kind = 'decline'` join and scans all decline emails.
+        Index("ix_messages_status_kind", "status", "kind"),
+        Index("ix_messages_sent_at", "sent_at"),  # recent activity
+        # One decline email per contact, and one reminder per due follow-up (by its seq).
+        UniqueConstraint("contact_id", "kind", "seq", name="uq_messages_contact_kind_seq"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     decline_id: str = Field(foreign_key="declines.id", index=True, max_length=36)
-    contact_id: str = Field(foreign_key="contacts.id", unique=True, max_length=36)
+    contact_id: str = Field(foreign_key="contacts.id", max_length=36)
+    kind: str = Field(default=MessageKind.decline, max_length=16)
+    seq: int = 0  # the decline email is 0; reminders count up from 1
     message_id: str = Field(max_length=255, unique=True)  # the Message-ID header, with <>
     envelope_from: str = Field(max_length=320)
     envelope_to: str = Field(max_length=320)
@@ -113,6 +132,7 @@ class Message(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claim_token: str | None = Field(default=None, max_length=36)
     last_error: str | None = Field(default=None, max_length=2000)
+    smtp_reply: str | None = Field(default=None, max_length=500)  # the server's "250 …"
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -121,13 +141,84 @@ class FollowUp(SQLModel, table=True):
     """The phone step for one contact; scheduled once its email is out."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_due", "status", "due_at", "id"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     decline_id: str = Field(foreign_key="declines.id", index=True, max_length=36)
     contact_id: str = Field(foreign_key="contacts.id", unique=True, max_length=36)
-    status: str = Field(default=FollowUpStatus.pending, max_length=16, index=True)
+    status: str = Field(default=FollowUpStatus.pending, max_length=16)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     call_attempts: int = 0
+    reminders: int = 0  # reminders queued so far; the next one's seq is reminders + 1
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)  # away until
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CallOutcome(StrEnum):
+    reached = "reached"
+    no_answer = "no_answer"
+    voicemail = "voicemail"
+
+
+class CallAttempt(SQLModel, table=True):
+    """One logged phone call to a contact."""
+
+    __tablename__ = "call_attempts"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    follow_up_id: str = Field(foreign_key="follow_ups.id", index=True, max_length=36)
+    decline_id: str = Field(foreign_key="declines.id", index=True, max_length=36)
+    contact_id: str = Field(foreign_key="contacts.id", max_length=36)
+    attempt: int
+    outcome: str = Field(max_length=16)
+    notes: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class InboundKind(StrEnum):
+    reply = "reply"
+    auto_reply = "auto_reply"
+    bounce = "bounce"
+    unmatched = "unmatched"
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every message that came in (or a reply reported by hand), kept with what it matched."""
+
+    __tablename__ = "inbound_messages"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    source: str = Field(max_length=16)  # api | imap | manual
+    api_key_id: str | None = Field(default=None, foreign_key="api_keys.id", max_length=36)
+    raw: bytes | None = Field(default=None, sa_type=LargeBinary)
+    message_id: str | None = Field(default=None, max_length=998)
+    from_address: str | None = Field(default=None, max_length=320)
+    subject: str | None = Field(default=None, max_length=998)
+    detected: str = Field(max_length=16)  # what the content looks like: reply | auto_reply | bounce
+    classification: str = Field(max_length=16, index=True)  # InboundKind: what it did
+    detail: str | None = Field(default=None, max_length=2000)  # why, in a few words
+    decline_id: str | None = Field(
+        default=None, foreign_key="declines.id", index=True, max_length=36
+    )
+    contact_id: str | None = Field(
+        default=None, foreign_key="contacts.id", index=True, max_length=36
+    )
+    matched_message_id: str | None = Field(default=None, foreign_key="messages.id", max_length=36)
+    return_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # auto-reply: back at
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ImapMailbox(SQLModel, table=True):
+    """Where the IMAP poller got to in one mailbox: incremental by UID, per UIDVALIDITY."""
+
+    __tablename__ = "imap_mailboxes"
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 of host, port, user, folder
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -141,3 +232,15 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     response: dict[str, Any] = Field(sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AdminAccount(SQLModel, table=True):
+    """The dashboard's one login: an argon2 hash of the admin password."""
+
+    __tablename__ = "admin_account"
+
+    id: int = Field(default=1, primary_key=True)
+    password_hash: str = Field(max_length=255)
+    # Changes with the password: a session cookie signed under an older one stops working.
+    generation: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from service import models  # noqa: F401
 from service.core.db import make_engine
 from service.core.migrate import upgrade
+from tests.imap_server import dovecot, imap_server  # noqa: F401 - IMAP fixtures (Dovecot)
 from tests.peers import missing_peer
 from tests.smtp_sink import (  # noqa: F401 - SMTP server fixtures for every suite
     smtp_server,

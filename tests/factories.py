@@ -69,3 +69,18 @@ def running_app(settings: Settings, *, scheduler: bool = False) -> Iterator[Test
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def run_due_at(client: TestClient, now: Any = None) -> dict[str, Any]:
+    """`decline run-due --now`, inside a running app's loop, with its outbox."""
+    from functools import partial
+
+    from service.jobs import run_due
+
+    portal = client.portal
+    assert portal is not None, "use inside `with running_app(...)`"
+    outbox = client.app.state.outbox
+    # A pass still running from an earlier wake would be joined, and its sends counted in
+    # this summary too: let it finish first, so the figures are this pass's alone.
+    portal.call(outbox.wait_idle)
+    return portal.call(partial(run_due, outbox=outbox, now=now))  # type: ignore[attr-defined]

@@ -22,6 +22,16 @@ class SmtpSecurity(StrEnum):
     tls = "tls"
 
 
+class ImapSecurity(StrEnum):
+    none = "none"
+    tls = "tls"  # implicit TLS (port 993), what mail providers offer
+
+
+class FollowUpScope(StrEnum):
+    contact = "contact"  # a contact's reply cancels that contact's call
+    decline = "decline"  # any human reply closes every call of the decline
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DECLINE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -54,19 +64,29 @@ class Settings(BaseSettings):
     imap_port: int | None = None
     imap_username: str | None = None
     imap_password: str | None = None
-    imap_security: str = "tls"
+    imap_security: ImapSecurity = ImapSecurity.tls
     imap_folder: str = "INBOX"
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    imap_timeout_seconds: float = Field(default=30.0, gt=0)
+    imap_ca_file: Path | None = None
 
     # Follow-up calls.
     follow_up_business_days: int = Field(default=2, ge=0, le=30)
     business_hours: str = "09:00-17:00"
     timezone: str = "UTC"
     max_call_attempts: int = Field(default=3, ge=1, le=10)
+    follow_up_scope: FollowUpScope = FollowUpScope.contact
+    follow_up_poll_seconds: float = Field(default=60.0, gt=0)
+    # Public holidays to skip: an ISO country code, or empty to infer it from the time zone.
+    holidays_country: str | None = None
 
     default_phone_region: str | None = None
     max_body_bytes: int = 1024 * 1024
+    max_inbound_bytes: int = 25 * 1024 * 1024  # POST /v1/inbound takes whole emails
     idempotency_retention_hours: float = Field(default=48.0, ge=24)
     admin_password: str | None = None
+    dashboard_session_hours: float = Field(default=12.0, gt=0)
+    login_rate_limit: str = "5/minute"  # failed dashboard logins per client address
 
     @cached_property
     def capture_mode(self) -> bool:
@@ -102,6 +122,7 @@ class Settings(BaseSettings):
                 "(python -c 'import secrets; print(secrets.token_urlsafe(32))'). The "
                 "placeholder is only accepted with capture mail on SQLite."
             )
+        _check_calendar(self)
         if "@" not in self.mail_from_address or not self.mail_from_domain:
             raise ValueError(f"DECLINE_MAIL_FROM must be an email address, got {self.mail_from!r}")
         return self
@@ -109,7 +130,22 @@ class Settings(BaseSettings):
     def make_engine(self) -> Engine:
         return make_engine(self.database_url, busy_timeout=self.database_busy_timeout_seconds)
 
+    def resolved_imap_port(self) -> int:
+        if self.imap_port:
+            return self.imap_port
+        return 993 if self.imap_security is ImapSecurity.tls else 143
+
     def resolved_smtp_port(self) -> int:
         if self.smtp_port:
             return self.smtp_port
         return {"none": 25, "starttls": 587, "tls": 465}[self.smtp_security.value]
+
+
+def _check_calendar(settings: Settings) -> None:
+    """Refuse a bad TIMEZONE or BUSINESS_HOURS at start, not at the first due call."""
+    from service.follow_ups.policy import calendar_for
+
+    try:
+        calendar_for(settings.timezone, settings.business_hours, settings.holidays_country)
+    except ValueError as exc:
+        raise ValueError(f"DECLINE_TIMEZONE / DECLINE_BUSINESS_HOURS: {exc}") from None

@@ -13,6 +13,18 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 DECLINES_ACCEPTED = Counter(
     "decline_declines_accepted", "Declines accepted over the API", registry=REGISTRY
 )
+REMINDERS_QUEUED = Counter(
+    "decline_call_reminders_queued", "Call reminders queued for candidates", registry=REGISTRY
+)
+INBOUND = Counter(
+    "decline_inbound_messages",
+    "Inbound messages taken in, by what they turned out to be",
+    ["classification"],
+    registry=REGISTRY,
+)
+CALLS_LOGGED = Counter(
+    "decline_calls_logged", "Call outcomes logged", ["outcome"], registry=REGISTRY
+)
 MESSAGES_BY_STATUS = Gauge(
     "decline_messages", "Stored messages by delivery status", ["status"], registry=REGISTRY
 )

@@ -89,16 +89,10 @@ def compose(
     if threaded:
         fields["In-Reply-To"] = fields["References"] = request.invitation_message_id
 
-    # The SMTP policy gives CRLF line endings and RFC 2047 words for non-ASCII names, and its
-    # header registry refuses CR/LF in any value: a second line of defence against injection.
-    msg = EmailMessage(policy=email.policy.SMTP)
-    for name, value in fields.items():
-        msg[name] = value
     context = _context(request, contact_index)
     text = render("email/decline.txt", **context)
     html = render("email/decline.html", **context)
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
+    msg = build_email(fields, text=text, html=html)
 
     return ComposedMessage(
         subject=subject,
@@ -112,9 +106,34 @@ def compose(
     )
 
 
-def render_call_script(*, request: DeclineCreate, contact_index: int) -> str:
-    """What to say when calling this contact to make sure the email arrived."""
-    return render("email/call_script.txt", **_context(request, contact_index))
+def build_email(fields: dict[str, Any], *, text: str, html: str) -> EmailMessage:
+    """A text + HTML message with these headers, in this order."""
+    # The SMTP policy gives CRLF line endings and RFC 2047 words for non-ASCII names, and its
+    # header registry refuses CR/LF in any value: a second line of defence against injection.
+    msg = EmailMessage(policy=email.policy.SMTP)
+    for name, value in fields.items():
+        msg[name] = value
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def render_call_script(*, request: DeclineCreate, contact_index: int, bounced: bool = False) -> str:
+    """What to say when calling this contact: to make sure the email arrived, or, when it
+    bounced, to give the decline in person."""
+    return render("email/call_script.txt", **_context(request, contact_index), bounced=bounced)
+
+
+def render_voicemail_script(
+    *, request: DeclineCreate, contact_index: int, bounced: bool = False
+) -> str:
+    """What to leave on voicemail, on the last attempt only: the whole message, briefly."""
+    return render("email/voicemail_script.txt", **_context(request, contact_index), bounced=bounced)
+
+
+def script_context(request: DeclineCreate, contact_index: int) -> dict[str, Any]:
+    """The people and job as every template names them (for the reminder's own templates)."""
+    return _context(request, contact_index)
 
 
 def _context(request: DeclineCreate, contact_index: int) -> dict[str, Any]:

@@ -128,14 +128,17 @@ class MessagePublic(BaseModel):
     status: str
     attempts: int
     last_error: str | None
+    smtp_reply: str | None  # what the mail server said when it took the message
     next_attempt_at: datetime | None
     sent_at: datetime | None
 
 
 class FollowUpPublic(BaseModel):
+    id: str
     status: str
     due_at: datetime | None
     call_attempts: int
+    away_until: datetime | None  # an out-of-office reply said so
 
 
 class ContactPublic(BaseModel):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from service.core.config import Settings
-from service.core.errors import NotFound, Unprocessable
+from service.core.errors import Conflict, NotFound, Unprocessable
 from service.declines import compose, status
 from service.declines.advice import warnings_for
 from service.declines.schemas import DeclineCreate, DeclinePublic, PreviewMessage, PreviewPublic
@@ -183,14 +183,15 @@ def _replay(session: Session, api_key: ApiKey, key: str, fingerprint: str) -> Ac
     return Accepted(record.status_code, record.response, replayed=True)
 
 
-def get(*, session: Session, decline_id: str, api_key: ApiKey) -> Decline:
+def get(*, session: Session, decline_id: str, api_key: ApiKey | None) -> Decline:
+    """The decline, if `api_key` owns it; `None` is the operator (the dashboard): any."""
     decline = session.get(Decline, decline_id)
-    if decline is None or decline.api_key_id != api_key.id:
+    if decline is None or (api_key is not None and decline.api_key_id != api_key.id):
         raise NotFound(f"no decline with id {decline_id}")
     return decline
 
 
-def cancel(*, session: Session, decline_id: str, api_key: ApiKey, now: datetime) -> Decline:
+def cancel(*, session: Session, decline_id: str, api_key: ApiKey | None, now: datetime) -> Decline:
     """Stop every message not yet handed to a mail server, and the phone follow-ups."""
     decline = get(session=session, decline_id=decline_id, api_key=api_key)
     if decline.canceled_at is None:
@@ -272,13 +273,16 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise Unprocessable("cursor is not one this API returned; start again without it") from exc
 
 
-def raw_message(*, session: Session, message_id: str, api_key: ApiKey) -> bytes:
+def raw_message(*, session: Session, message_id: str, api_key: ApiKey | None) -> bytes:
     """The exact bytes kept for a message (what went on the wire)."""
-    row = session.execute(
+    query = (
         select(col(Message.raw))
         .join(Decline, col(Decline.id) == col(Message.decline_id))
-        .where(col(Message.id) == message_id, col(Decline.api_key_id) == api_key.id)
-    ).first()
+        .where(col(Message.id) == message_id)
+    )
+    if api_key is not None:
+        query = query.where(col(Decline.api_key_id) == api_key.id)
+    row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no message with id {message_id}")
     return bytes(row[0])
@@ -313,3 +317,43 @@ def purge_idempotency_keys(*, session: Session, before: datetime) -> int:
         delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < before)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _owned_message(session: Session, message_id: str, api_key: ApiKey | None) -> Message:
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is not None:
+        get(session=session, decline_id=message.decline_id, api_key=api_key)
+        return message
+    raise NotFound(f"no message with id {message_id}")
+
+
+def retry_message(
+    *, session: Session, message_id: str, api_key: ApiKey | None, now: datetime
+) -> Message:
+    """Send a failed (or bounced) message again, now: after fixing an address or a server."""
+    message = _owned_message(session, message_id, api_key)
+    decline = session.get(Decline, message.decline_id)
+    if decline is not None and decline.canceled_at is not None:
+        raise Conflict("this decline was canceled; its messages are not sent again")
+    if message.status not in (MessageStatus.failed, MessageStatus.bounced):
+        raise Conflict(
+            f"only a failed or bounced message can be retried; this one is {message.status}"
+        )
+    message.status = MessageStatus.queued
+    message.next_attempt_at = now
+    message.created_at = now  # the give-up window starts again
+    session.flush()
+    status.refresh(session, [message.decline_id])
+    return message
+
+
+def cancel_message(*, session: Session, message_id: str, api_key: ApiKey | None) -> Message:
+    """Stop one message that has not been handed to a mail server yet."""
+    message = _owned_message(session, message_id, api_key)
+    if message.status != MessageStatus.queued:
+        raise Conflict(f"only a queued message can be canceled; this one is {message.status}")
+    message.status = MessageStatus.canceled
+    message.last_error = "canceled before sending"
+    session.flush()
+    status.refresh(session, [message.decline_id])
+    return message

@@ -1,4 +1,4 @@
-"""A decline's overall status, derived from its messages' statuses."""
+"""A decline's overall status, derived from its decline emails' statuses (not reminders)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from service.core.db import utcnow
-from service.models import Decline, DeclineStatus, Message, MessageStatus
+from service.models import Decline, DeclineStatus, Message, MessageKind, MessageStatus
 
 _IN_FLIGHT = {MessageStatus.queued, MessageStatus.sending}
 _UNDELIVERED = {MessageStatus.failed, MessageStatus.bounced}
@@ -35,7 +35,9 @@ def refresh(session: Session, decline_ids: Iterable[str]) -> None:
     if not ids:
         return
     rows = session.execute(
-        select(col(Message.decline_id), col(Message.status)).where(col(Message.decline_id).in_(ids))
+        select(col(Message.decline_id), col(Message.status)).where(
+            col(Message.decline_id).in_(ids), col(Message.kind) == MessageKind.decline
+        )
     ).all()
     by_decline: dict[str, list[str]] = {i: [] for i in ids}
     for decline_id, status in rows:

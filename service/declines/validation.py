@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -24,6 +25,7 @@ def single_line(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
 def email_address(value: str) -> str:
     """A deliverable-looking address (syntax only: no DNS lookups at request time)."""
     single_line(value)
@@ -34,6 +36,7 @@ def email_address(value: str) -> str:
     return result.normalized
 
 
+@lru_cache(maxsize=4096)  # pure and costly; stored requests are re-read on every page
 def phone_number(value: str) -> str:
     """Any readable phone number in international form, stored as E.164."""
     single_line(value)
@@ -73,6 +76,7 @@ def message_id(value: str) -> str:
     return f"<{match.group(1)}>"
 
 
+@lru_cache(maxsize=4096)
 def display_phone(e164: str) -> str:
     """E.164 to the international form people read aloud."""
     parsed = phonenumbers.parse(e164, None)

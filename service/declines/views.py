@@ -16,7 +16,7 @@ from service.declines.schemas import (
     MessagePublic,
 )
 from service.declines.status import aggregate
-from service.models import Contact, Decline, FollowUp, Message, MessageStatus
+from service.models import Contact, Decline, FollowUp, Message, MessageKind, MessageStatus
 
 
 def to_public(
@@ -30,7 +30,11 @@ def to_public(
     ).all()
     messages = {
         m.contact_id: m
-        for m in session.scalars(select(Message).where(col(Message.decline_id).in_(ids)))
+        for m in session.scalars(
+            select(Message).where(
+                col(Message.decline_id).in_(ids), col(Message.kind) == MessageKind.decline
+            )
+        )
     }
     follow_ups = {
         f.contact_id: f
@@ -42,6 +46,16 @@ def to_public(
             _contact(contact, messages[contact.id], follow_ups[contact.id])
         )
     return [_decline(d, by_decline[d.id], delivery) for d in declines]
+
+
+def contact_public(session: Session, contact_id: str, *, delivery: str) -> ContactPublic:
+    """One contact as its decline shows it (after a call or a reply changed it)."""
+    contact = session.get(Contact, contact_id)
+    decline = session.get(Decline, contact.decline_id) if contact else None
+    if contact is None or decline is None:
+        raise LookupError(contact_id)
+    public = to_public(session, [decline], delivery=delivery)[0]
+    return next(c for c in public.contacts if c.id == contact_id)
 
 
 def _contact(contact: Contact, message: Message, follow_up: FollowUp) -> ContactPublic:
@@ -59,11 +73,16 @@ def _contact(contact: Contact, message: Message, follow_up: FollowUp) -> Contact
             status=message.status,
             attempts=message.attempts,
             last_error=message.last_error,
+            smtp_reply=message.smtp_reply,
             next_attempt_at=message.next_attempt_at if message.status == "queued" else None,
             sent_at=message.sent_at,
         ),
         follow_up=FollowUpPublic(
-            status=follow_up.status, due_at=follow_up.due_at, call_attempts=follow_up.call_attempts
+            id=follow_up.id,
+            status=follow_up.status,
+            due_at=follow_up.due_at,
+            call_attempts=follow_up.call_attempts,
+            away_until=follow_up.not_before,
         ),
     )
 

@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, and_, exists, or_, select, update
+from sqlalchemy import Engine, Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
 from service.declines import status as decline_status
+from service.follow_ups import service as follow_ups
 from service.models import Decline, Message, MessageStatus
 from service.outbox.policy import Decision, Outcome, decide
 from service.outbox.transports import Transport, make_transport
@@ -122,6 +123,7 @@ def record_outcomes(
     give_up_after = timedelta(hours=settings.outbox_give_up_hours)
     canceled = _canceled_declines(session, {item.decline_id for item, _ in outcomes})
     delivered: dict[str, list[ClaimedMessage]] = {}  # by claim token
+    replies: dict[str, str] = {}  # the server's words on taking each message
     others: list[tuple[ClaimedMessage, Decision]] = []
     for item, outcome in outcomes:
         decision = decide(
@@ -136,6 +138,7 @@ def record_outcomes(
             decision = Decision(MessageStatus.canceled, None, decision.last_error)
         if decision.status == MessageStatus.sent:
             delivered.setdefault(item.token, []).append(item)
+            replies[item.id] = outcome.detail[:500]
         else:
             others.append((item, decision))
 
@@ -153,6 +156,10 @@ def record_outcomes(
             if _kept(item, stored, "sent"):
                 touched.add(item.decline_id)
                 _count(summary, MessageStatus.sent, item.id, None)
+        _keep_replies(session, {i: replies[i] for i in stored if replies.get(i)})
+        # The phone step's clock starts when the email is out.
+        follow_ups.schedule_sent(session, stored, settings)
+    failed: list[str] = []
     for item, decision in others:
         values = {"status": decision.status, "last_error": decision.last_error}
         if decision.next_attempt_at is not None:
@@ -160,8 +167,21 @@ def record_outcomes(
         if _kept(item, _store(session, [item.id], item.token, values), decision.status):
             touched.add(item.decline_id)
             _count(summary, decision.status, item.id, decision.last_error)
+            if decision.status == MessageStatus.failed:
+                failed.append(item.id)
     decline_status.refresh(session, touched)
+    # An email that will never arrive leaves the phone as the only way: call now.
+    follow_ups.undelivered(session, failed, settings)
     return summary
+
+
+def _keep_replies(session: Session, replies: dict[str, str]) -> None:
+    """Remember what the server said when it took each message (one executemany)."""
+    if replies:
+        session.execute(
+            update(MESSAGES).where(MESSAGES.c.id == bindparam("message")),
+            [{"message": key, "smtp_reply": text} for key, text in replies.items()],
+        )
 
 
 def _store(session: Session, ids: list[str], token: str, values: dict[str, object]) -> set[str]:
@@ -240,7 +260,12 @@ async def run_pass(
             token = str(uuid.uuid4())
             batch = await asyncio.to_thread(_claim, engine, settings, now or utcnow(), token)
             if not batch:
-                break
+                if recording is None:
+                    break
+                # Recording can queue mail of its own (a failed email's call reminder).
+                total += await recording
+                recording = None
+                continue
             total.claimed += len(batch)
             outcomes = await send_all(transport, batch)
             pairs = list(zip(batch, outcomes, strict=True))

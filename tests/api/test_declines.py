@@ -24,7 +24,8 @@ def test_accept_sends_one_kept_message_per_contact(
     ]
     for contact in body["contacts"]:
         assert contact["message"]["message_id"].endswith("@mailer.example>")
-        assert contact["follow_up"] == {"status": "pending", "due_at": None, "call_attempts": 0}
+        follow_up = {k: contact["follow_up"][k] for k in ("status", "due_at", "call_attempts")}
+        assert follow_up == {"status": "pending", "due_at": None, "call_attempts": 0}
 
     settled = wait_settled(client, token, body["id"])
     assert settled["status"] == "sent"

@@ -29,7 +29,13 @@ def test_wire_bytes_equal_the_kept_copy_over_starttls_and_auth(
             assert arrival.content == raw.content
             assert arrival.rcpt_tos == [contact["email"]]
             assert arrival.mail_from == "declines@mailer.example"
+        # The server's own words are kept: they name its queue id, for tracing with its admin.
+        replies = sorted(c["message"]["smtp_reply"] for c in settled["contacts"])
+        assert replies == ["2.0.0 OK queued as 1", "2.0.0 OK queued as 2"]
     assert not (tmp_path / "capture").exists()
+
+
+CANDIDATE = "ada@home.example"
 
 
 def test_one_refused_recipient_never_costs_another_its_message(
@@ -66,7 +72,22 @@ def test_one_refused_recipient_never_costs_another_its_message(
         assert "450" in messages["busy@corp.example"]["last_error"]
         assert messages["busy@corp.example"]["next_attempt_at"] is not None
         assert status == "sending"  # one message still has retries ahead
-        assert list(server.sink.by_message_id()) == [messages["ok@corp.example"]["message_id"]]
+        to_contacts = [r.message_id for r in server.sink.received if r.rcpt_tos != [CANDIDATE]]
+        assert to_contacts == [messages["ok@corp.example"]["message_id"]]
+        # The refused email will never arrive: the candidate is told to call at once.
+        wait_until(lambda: _to_candidate(server.sink), "the call reminder")
+        (reminder,) = _to_candidate(server.sink)
+        assert b"did not arrive" in reminder.content and b"No such user here" in reminder.content
+        gone = next(c for c in state_contacts(client, token, made["id"]) if "gone" in c["email"])
+        assert gone["follow_up"]["status"] == "due"
+
+
+def _to_candidate(sink) -> list:
+    return [r for r in sink.received if r.rcpt_tos == [CANDIDATE]]
+
+
+def state_contacts(client, token: str, decline_id: str) -> list[dict]:
+    return client.get(f"/v1/declines/{decline_id}", headers=auth(token)).json()["contacts"]
 
 
 def test_cancel_stops_messages_not_yet_sent(database_url: str, tmp_path: Path, smtp_server) -> None:

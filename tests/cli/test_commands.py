@@ -103,3 +103,45 @@ def test_run_due_rejects_a_bad_now(tmp_path: Path, database_url: str) -> None:
     result = _run(["run-due", "--now", "yesterday"], _env(tmp_path, database_url), tmp_path)
     assert result.returncode == 2
     assert "ISO 8601" in result.stderr
+
+
+def test_admin_set_password_from_a_pipe_lets_the_dashboard_log_in(
+    tmp_path: Path, database_url: str
+) -> None:
+    from tests.dashboard.conftest import login
+
+    env = _env(tmp_path, database_url)
+    result = subprocess.run(
+        [DECLINE, "admin", "set-password"],
+        env=env,
+        cwd=tmp_path,
+        input="a long enough passphrase\na long enough passphrase\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "a long enough passphrase" not in result.stdout + result.stderr
+    with running_app(make_settings(database_url, tmp_path)) as client:
+        login(client, "a long enough passphrase")
+        assert client.get("/dashboard/").status_code == 200
+
+
+def test_admin_set_password_refuses_short_or_mismatched_input(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = _env(tmp_path, database_url)
+    for given, why in [
+        ("short\n", "at least 12"),
+        ("first passphrase\nsecond passphrase\n", "differ"),
+    ]:
+        result = subprocess.run(
+            [DECLINE, "admin", "set-password"],
+            env=env,
+            cwd=tmp_path,
+            input=given,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2 and why in result.stderr
