@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from service.core.deps import SessionDep, SettingsDep
 from service.core.errors import Unprocessable
-from service.core.paging import offset_from
+from service.core.paging import Pager, offset_from
 from service.dashboard.deps import AdminDep
 from service.dashboard.pages.detail import DONE
 from service.dashboard.render import page
@@ -76,7 +76,7 @@ def calls(
         settings=settings,
     )
     key = wanted.value if wanted is not None else ALL
-    here = f"/dashboard/calls?status={key}" + (f"&cursor={offset}" if offset else "")
+    pager = Pager(f"/dashboard/calls?status={key}", offset, PAGE_SIZE, more)
     return page(
         request,
         "calls.html",
@@ -86,9 +86,7 @@ def calls(
         choices=STATUS_CHOICES,
         counts=status_counts(db),
         offset=offset,
-        page_size=PAGE_SIZE,
+        pager=pager,
         flash=DONE.get(done or ""),
-        next_cursor=str(offset + PAGE_SIZE) if more else None,
-        prev_cursor=str(max(offset - PAGE_SIZE, 0)) if offset else None,
-        next_url=here,
+        next_url=pager.here,
     )

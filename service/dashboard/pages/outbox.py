@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from service.core.deps import SessionDep
 from service.core.errors import Unprocessable
-from service.core.paging import offset_from
+from service.core.paging import Pager, offset_from
 from service.dashboard.deps import AdminDep
 from service.dashboard.pages.detail import DONE
 from service.dashboard.render import page
@@ -198,7 +198,7 @@ def outbox(
     condition(name)  # refuses an unknown filter before any work
     offset = offset_from(cursor)
     rows, more = list_rows(db, name, offset=offset, limit=PAGE_SIZE)
-    here = f"/dashboard/outbox?status={name}" + (f"&cursor={offset}" if offset else "")
+    pager = Pager(f"/dashboard/outbox?status={name}", offset, PAGE_SIZE, more)
     return page(
         request,
         "outbox.html",
@@ -208,9 +208,7 @@ def outbox(
         filters=FILTERS,
         counts=counts(db),
         offset=offset,
-        page_size=PAGE_SIZE,
+        pager=pager,
         flash=DONE.get(done or ""),
-        next_cursor=str(offset + PAGE_SIZE) if more else None,
-        prev_cursor=str(max(offset - PAGE_SIZE, 0)) if offset else None,
-        here=here,
+        here=pager.here,
     )
