@@ -73,6 +73,21 @@ def engine_of(dash: Dashboard) -> Any:
     return dash.client.app.state.engine  # type: ignore[attr-defined]
 
 
+def accept_waiting(dash: Dashboard, count: int) -> None:
+    """`count` two-contact declines accepted as of 2030: their emails wait in the outbox."""
+    with session_scope(engine_of(dash)) as db:
+        key = api_keys.authenticate(session=db, token=dash.token)
+        assert key is not None
+        for index in range(count):
+            declines.accept(
+                session=db,
+                request=DeclineCreate.model_validate(decline_body()),
+                api_key=key,
+                settings=dash.settings,
+                now=FAR + timedelta(minutes=index),
+            )
+
+
 def result_box(text: str, which: str) -> str:
     match = re.search(rf'<div id="{which}-result"[^>]*>(.*?)</div>\s*</section>', text, re.S)
     assert match, text
@@ -138,17 +153,7 @@ def test_the_last_attempt_shows_the_voicemail_script(database_url: str, tmp_path
 
 
 def test_calls_are_paged_and_filters_are_checked(dashboard: Dashboard) -> None:
-    with session_scope(engine_of(dashboard)) as db:
-        key = api_keys.authenticate(session=db, token=dashboard.token)
-        assert key is not None
-        for index in range(13):  # 26 contacts, their emails still queued: pending calls
-            declines.accept(
-                session=db,
-                request=DeclineCreate.model_validate(decline_body()),
-                api_key=key,
-                settings=dashboard.settings,
-                now=FAR + timedelta(minutes=index),
-            )
+    accept_waiting(dashboard, 13)  # 26 contacts, their emails still queued: pending calls
     first = dashboard.client.get("/dashboard/calls?status=pending").text
     assert first.count('class="card call"') == 25
     assert 'href="/dashboard/calls?status=pending&amp;cursor=25" rel="next"' in first
@@ -316,17 +321,7 @@ def test_real_smtp_failures_show_with_their_errors_and_can_be_retried(
 
 
 def test_outbox_is_paged_and_actions_return_to_the_same_page(dashboard: Dashboard) -> None:
-    with session_scope(engine_of(dashboard)) as db:
-        key = api_keys.authenticate(session=db, token=dashboard.token)
-        assert key is not None
-        for index in range(26):  # 52 messages, all due in 2030: they wait in the outbox
-            declines.accept(
-                session=db,
-                request=DeclineCreate.model_validate(decline_body()),
-                api_key=key,
-                settings=dashboard.settings,
-                now=FAR + timedelta(minutes=index),
-            )
+    accept_waiting(dashboard, 26)  # 52 messages, all due in 2030: they wait in the outbox
     first = dashboard.client.get("/dashboard/outbox?status=queued").text
     assert first.count('<tr id="message-') == 50
     assert 'href="/dashboard/outbox?status=queued&amp;cursor=50" rel="next"' in first
