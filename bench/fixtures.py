@@ -197,16 +197,7 @@ def seed_messages(engine: Engine, messages: Sequence[Rendered], *, due: datetime
         session.add_all(contacts)
         session.flush()
         session.add_all(
-            Message(
-                decline_id=contact.decline_id,
-                contact_id=contact.id,
-                message_id=m.message_id,
-                envelope_from=m.envelope_from,
-                envelope_to=m.envelope_to,
-                raw=m.raw,
-                next_attempt_at=due,
-                created_at=due,
-            )
+            Message.queued(m, decline_id=contact.decline_id, contact_id=contact.id, at=due)
             for contact, m in zip(contacts, messages, strict=True)
         )
 

@@ -5,12 +5,25 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, BigInteger, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.db import UTCDateTime, utcnow
+
+
+class Outgoing(Protocol):
+    """What the outbox needs of a composed email: the exact bytes and their envelope."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def envelope_from(self) -> str: ...
+    @property
+    def envelope_to(self) -> str: ...
+    @property
+    def raw(self) -> bytes: ...
 
 
 def new_id() -> str:
@@ -135,6 +148,31 @@ class Message(SQLModel, table=True):
     smtp_reply: str | None = Field(default=None, max_length=500)  # the server's "250 …"
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @classmethod
+    def queued(
+        cls,
+        mail: Outgoing,
+        *,
+        decline_id: str,
+        contact_id: str,
+        at: datetime,
+        kind: MessageKind = MessageKind.decline,
+        seq: int = 0,
+    ) -> Message:
+        """A composed email put in the outbox, due at `at`."""
+        return cls(
+            decline_id=decline_id,
+            contact_id=contact_id,
+            kind=kind,
+            seq=seq,
+            message_id=mail.message_id,
+            envelope_from=mail.envelope_from,
+            envelope_to=mail.envelope_to,
+            raw=mail.raw,
+            next_attempt_at=at,
+            created_at=at,
+        )
 
 
 class FollowUp(SQLModel, table=True):

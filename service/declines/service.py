@@ -74,18 +74,7 @@ def accept(
     session.flush()
     for index, contact in enumerate(contacts):
         composed = _compose(request, index, settings, now)
-        session.add(
-            Message(
-                decline_id=decline.id,
-                contact_id=contact.id,
-                message_id=composed.message_id,
-                envelope_from=composed.envelope_from,
-                envelope_to=composed.envelope_to,
-                raw=composed.raw,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        session.add(Message.queued(composed, decline_id=decline.id, contact_id=contact.id, at=now))
         session.add(FollowUp(decline_id=decline.id, contact_id=contact.id))
     session.flush()
     return decline

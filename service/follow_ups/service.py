@@ -184,17 +184,13 @@ def queue_reminders(session: Session, follow_up_ids: Sequence[str], settings: Se
             now=clock,
         )
         session.add(
-            Message(
+            Message.queued(
+                composed,
                 decline_id=decline.id,
                 contact_id=contact.id,
+                at=clock,
                 kind=MessageKind.reminder,
                 seq=follow_up.reminders,
-                message_id=composed.message_id,
-                envelope_from=composed.envelope_from,
-                envelope_to=composed.envelope_to,
-                raw=composed.raw,
-                next_attempt_at=clock,
-                created_at=clock,
             )
         )
     session.flush()
