@@ -361,7 +361,9 @@ def log_call(
     if outcome is CallOutcome.no_answer and follow_up.call_attempts < settings.max_call_attempts:
         follow_up.status = FollowUpStatus.scheduled
         follow_up.due_at = policy.next_attempt_due(
-            calendar(settings, contact, decline), after=now, not_before=follow_up.not_before
+            calendar(settings, contact, decline),
+            after=_next_minute(now),
+            not_before=follow_up.not_before,
         )
     else:
         follow_up.status = FollowUpStatus.done

@@ -143,6 +143,7 @@ def test_no_answer_tries_the_next_business_day_and_the_last_reminder_has_the_voi
         due = datetime.fromisoformat(follow_up["due_at"])
         assert due.date() > datetime.now(UTC).date() and due.weekday() < 5
         assert due.time() >= datetime.strptime("09:00", "%H:%M").time()
+        assert due.second == 0 and due.microsecond == 0  # booked at 10:43, not 10:42:17.2
     run_due_at(client, now)
     texts = [_text(r) for r in _reminders(settings.mail_capture_dir)]
     assert len(texts) == 3
