@@ -19,11 +19,12 @@ _templates = Jinja2Templates(env=environment())
 
 
 def _when(value: datetime | None, zone: str = "UTC") -> str:
-    """ "Mon 23 Nov 2026, 14:05" in the operator's time zone; "" for nothing."""
+    """ "Mon 23 Nov 2026, 09:05 EST" in the operator's time zone, named, since calls are
+    booked in other people's zones; "" for nothing."""
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(zone))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
 
 
 def _label(value: str | None) -> str:

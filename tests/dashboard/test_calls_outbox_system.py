@@ -486,3 +486,13 @@ def test_scheduled_calls_are_listed_before_they_fall_due(dashboard: Dashboard) -
     assert statuses == {"scheduled"}
     text = dashboard.client.get("/dashboard/calls?status=scheduled").text
     assert text.count('class="card call"') == 2
+
+
+def test_times_are_shown_in_the_operator_zone_and_name_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    with dashboard_with(database_url, tmp_path, timezone="America/New_York") as dash:
+        accept_waiting(dash, 1)  # accepted at 2030-01-01 00:00 UTC
+        text = dash.client.get("/dashboard/declines").text
+        assert "Mon 31 Dec 2029, 19:00 EST" in text
+        assert 'datetime="2030-01-01T00:00:00+00:00"' in text  # machines get the instant
