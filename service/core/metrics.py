@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
-from service.models import Message
+from service.core.db import utcnow
+from service.models import FollowUp, FollowUpStatus, Message, MessageStatus
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -30,10 +34,51 @@ MESSAGES_BY_STATUS = Gauge(
 )
 
 
+FOLLOW_UPS_BY_STATUS = Gauge(
+    "decline_follow_ups", "Follow-up calls by status", ["status"], registry=REGISTRY
+)
+# The clock's health, whoever drives it (the scheduler in each replica, or cron): how late
+# the most overdue piece of work is. Worth an alert when it stays above a few poll intervals.
+OUTBOX_BEHIND = Gauge(
+    "decline_outbox_behind_seconds",
+    "How long the most overdue queued message has waited past its send time (0: none)",
+    registry=REGISTRY,
+)
+FOLLOW_UPS_BEHIND = Gauge(
+    "decline_follow_ups_behind_seconds",
+    "How long the most overdue scheduled call has waited for its reminder (0: none)",
+    registry=REGISTRY,
+)
+
+
 def render(engine: Engine) -> bytes:
+    now = utcnow()
     with engine.connect() as conn:
-        rows = conn.execute(select(col(Message.status), func.count()).group_by(col(Message.status)))
-        counts: dict[str, int] = {status: count for status, count in rows}
-    for status in ("queued", "sending", "sent", "failed", "bounced", "canceled"):
-        MESSAGES_BY_STATUS.labels(status=status).set(counts.get(status, 0))
+        messages = _counts(conn, col(Message.status))
+        follow_ups = _counts(conn, col(FollowUp.status))
+        oldest_send = conn.scalar(
+            select(func.min(col(Message.next_attempt_at))).where(
+                col(Message.status) == MessageStatus.queued, col(Message.next_attempt_at) <= now
+            )
+        )
+        oldest_call = conn.scalar(
+            select(func.min(col(FollowUp.due_at))).where(
+                col(FollowUp.status) == FollowUpStatus.scheduled, col(FollowUp.due_at) <= now
+            )
+        )
+    for name in MessageStatus:
+        MESSAGES_BY_STATUS.labels(status=name.value).set(messages.get(name, 0))
+    for state in FollowUpStatus:
+        FOLLOW_UPS_BY_STATUS.labels(status=state.value).set(follow_ups.get(state, 0))
+    OUTBOX_BEHIND.set(_seconds_since(oldest_send, now))
+    FOLLOW_UPS_BEHIND.set(_seconds_since(oldest_call, now))
     return generate_latest(REGISTRY)
+
+
+def _counts(conn: Connection, status: Any) -> dict[str, int]:
+    rows = conn.execute(select(status, func.count()).group_by(status))
+    return {value: count for value, count in rows}
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> float:
+    return max((now - moment).total_seconds(), 0.0) if moment is not None else 0.0

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from service.auth import api_keys
+from service.core.config import Settings
+from service.core.db import session_scope, utcnow
+from service.declines import service as declines
+from service.declines.schemas import DeclineCreate
+from service.models import FollowUp
 from tests.factories import auth, decline_body, run_due_at
 from tests.inbound.mail import human_reply
 from tests.waiting import wait_settled
@@ -60,3 +67,38 @@ def test_metrics_count_the_phone_step(client: TestClient, token: str) -> None:
     assert _metric(client, reply) == before[reply] + 1
     assert _metric(client, reminders) == before[reminders] + 1
     assert _metric(client, calls) == before[calls] + 1
+
+
+def test_metrics_show_when_the_clock_stops_driving_the_work(
+    client: TestClient, token: str, settings: Settings
+) -> None:
+    """With neither the scheduler nor cron running, due work waits, and the gauges say how
+    long; one run-due pass brings them back to 0."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with session_scope(engine) as db:
+        key = api_keys.authenticate(session=db, token=token)
+        assert key is not None
+        declines.accept(  # not over HTTP: nothing wakes the outbox
+            session=db,
+            request=DeclineCreate.model_validate(decline_body()),
+            api_key=key,
+            settings=settings,
+            now=an_hour_ago,
+        )
+    assert 3590 < _metric(client, "decline_outbox_behind_seconds") < 3700
+    assert _metric(client, 'decline_follow_ups{status="pending"}') == 2
+
+    run_due_at(client)  # sends both: their calls are scheduled two business days out
+    assert _metric(client, "decline_outbox_behind_seconds") == 0
+    assert _metric(client, 'decline_follow_ups{status="scheduled"}') == 2
+    assert _metric(client, "decline_follow_ups_behind_seconds") == 0
+
+    with session_scope(engine) as db:  # one call's time came two hours ago, unnoticed
+        first = db.scalars(select(FollowUp).limit(1)).one()
+        first.due_at = utcnow() - timedelta(hours=2)
+    assert 7190 < _metric(client, "decline_follow_ups_behind_seconds") < 7300
+
+    assert run_due_at(client)["follow_ups"]["reminders_queued"] == 1
+    assert _metric(client, "decline_follow_ups_behind_seconds") == 0
+    assert _metric(client, 'decline_follow_ups{status="due"}') == 1
