@@ -435,6 +435,7 @@ def _pages(client: TestClient, seeded: Seeded) -> list[tuple[str, str | None, st
         ("Outbox", "/dashboard/outbox", ""),
         ("System", "/dashboard/system", ""),
         ("Compose (empty form)", "/dashboard/compose", ""),
+        ("GET /metrics (counts read from the database)", "/metrics", ""),
     ]
 
 
