@@ -183,6 +183,7 @@ class PreviewMessage(BaseModel):
     text: str
     html: str
     call_script: str
+    voicemail_script: str  # what the reminder for the last call attempt will carry
 
 
 class PreviewPublic(BaseModel):

@@ -291,6 +291,9 @@ def preview(*, request: DeclineCreate, settings: Settings, now: datetime) -> Pre
                 text=composed.text,
                 html=composed.html,
                 call_script=compose.render_call_script(request=request, contact_index=index),
+                voicemail_script=compose.render_voicemail_script(
+                    request=request, contact_index=index
+                ),
             )
         )
     return PreviewPublic(warnings=warnings_for(request, now=now), messages=messages)
