@@ -6,8 +6,9 @@ from email.utils import parseaddr
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./decline.db"
     database_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     secret_key: str = DEFAULT_SECRET_KEY
+    # Where people reach this service (e.g. https://decline.example.com): call reminders
+    # then link to the dashboard page where the call's outcome is logged.
+    public_url: str | None = None
 
     # Outgoing mail. With no SMTP host, messages are written to MAIL_CAPTURE_DIR instead.
     smtp_host: str | None = None
@@ -113,6 +117,19 @@ class Settings(BaseSettings):
     @cached_property
     def mail_from_domain(self) -> str:
         return self.mail_from_address.rpartition("@")[2]
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                f"DECLINE_PUBLIC_URL must be an http(s) address like https://decline.example.com,"
+                f" got {value!r}"
+            )
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

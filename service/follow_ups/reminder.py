@@ -33,6 +33,7 @@ class ReminderFacts:
     bounce_reason: str | None
     away_until: datetime | None  # an out-of-office said so
     candidate_tz: str
+    log_url: str | None = None  # the dashboard page where the outcome is logged
 
     @property
     def last_attempt(self) -> bool:
@@ -138,6 +139,7 @@ def _context(facts: ReminderFacts) -> dict[str, object]:
         **compose.script_context(facts.request, facts.contact_index),
         "role": contact.role.replace("_", " "),
         "contact_id": facts.contact_id,
+        "log_url": facts.log_url,
         "attempt": facts.attempt,
         "max_attempts": facts.max_attempts,
         "last_attempt": facts.last_attempt,

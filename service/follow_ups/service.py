@@ -453,4 +453,9 @@ def reminder_facts(
         bounce_reason=email.last_error if bounced else None,
         away_until=follow_up.not_before,
         candidate_tz=candidate_zone(settings, decline),
+        log_url=(
+            f"{settings.public_url}/dashboard/declines/{decline.id}#contact-{contact.id}"
+            if settings.public_url
+            else None
+        ),
     )

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
+from tests.dashboard.conftest import login, set_password
 from tests.factories import (
     auth,
     decline_body,
@@ -44,7 +45,7 @@ def _reminders(capture: Path, candidate: str = "ada@home.example") -> list[Email
 def _text(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("plain",))
     assert part is not None
-    return part.get_content()  # type: ignore[no-any-return]
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def _calls(client: TestClient, token: str, status: str = "due") -> list[dict]:
@@ -266,3 +267,45 @@ def test_a_booked_interview_brings_the_call_before_it(client: TestClient, token:
     for contact in decline["contacts"]:
         due = datetime.fromisoformat(contact["follow_up"]["due_at"])
         assert due < interview
+
+
+def test_with_a_public_url_the_reminder_links_to_where_the_call_is_logged(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, public_url="https://decline.example.com/")
+    token = new_api_key(database_url)
+    set_password(database_url)
+    with running_app(settings) as client:
+        decline = _create(client, token, contacts=decline_body()["contacts"][:1])
+        contact_id = decline["contacts"][0]["id"]
+        run_due_at(client, FAR)
+        (reminder,) = _reminders(settings.mail_capture_dir)
+        link = (
+            f"https://decline.example.com/dashboard/declines/{decline['id']}#contact-{contact_id}"
+        )
+        assert f"log the outcome (reached, no answer or voicemail):\n{link}\n" in _text(reminder)
+        html = reminder.get_body(preferencelist=("html",))
+        assert html is not None and f'href="{link}"' in html.get_content()
+
+        # The link leads, once logged in, to that contact's outcome buttons.
+        login(client)
+        page = client.get(link.removeprefix("https://decline.example.com").split("#")[0]).text
+        section = page.split(f'id="contact-{contact_id}"', 1)[1]
+        assert f'action="/dashboard/contacts/{contact_id}/calls"' in section
+
+
+def test_without_a_public_url_the_reminder_names_the_dashboard_and_the_api(
+    client: TestClient, token: str, settings
+) -> None:
+    _create(client, token, contacts=decline_body()["contacts"][:1])
+    run_due_at(client, FAR)
+    (reminder,) = _reminders(settings.mail_capture_dir)
+    text = _text(reminder)
+    assert "in the dashboard, or with\nPOST /v1/contacts/" in text
+    assert "http" not in text
+
+
+@pytest.mark.parametrize("bad", ["decline.example.com", "ftp://x.example", "https://x?y=1"])
+def test_a_public_url_that_is_not_a_web_address_is_refused(bad: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="DECLINE_PUBLIC_URL"):
+        make_settings(f"sqlite:///{tmp_path}/d.db", tmp_path, public_url=bad)

@@ -363,6 +363,7 @@ def test_system_in_capture_mode_says_nothing_leaves(dashboard: Dashboard) -> Non
     assert "IMAP is not configured" in text
     for field in ("Business hours", "Time zone", "Public holidays", "Call attempts"):
         assert f"<dt>{field}</dt>" in text
+    assert "set DECLINE_PUBLIC_URL to link each reminder" in text
     assert dashboard.settings.secret_key not in text
 
     smtp = post(dashboard, "/dashboard/system/test-smtp")
