@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,36 @@ def new_api_key(database_url: str, name: str = "tests") -> str:
         _, token = api_keys.create(session=session, name=name)
     engine.dispose()
     return token
+
+
+def accept_quietly(
+    client: TestClient,
+    token: str,
+    settings: Settings,
+    *,
+    now: datetime,
+    count: int = 1,
+    **overrides: Any,
+) -> list[str]:
+    """Declines accepted through the service as of `now`, one minute apart, without waking
+    the outbox: their emails stay queued until a pass at or after their time."""
+    from service.declines import service as declines
+    from service.declines.schemas import DeclineCreate
+
+    ids = []
+    with session_scope(client.app.state.engine) as db:  # type: ignore[attr-defined]
+        key = api_keys.authenticate(session=db, token=token)
+        assert key is not None
+        for index in range(count):
+            decline = declines.accept(
+                session=db,
+                request=DeclineCreate.model_validate(decline_body(**overrides)),
+                api_key=key,
+                settings=settings,
+                now=now + timedelta(minutes=index),
+            )
+            ids.append(decline.id)
+    return ids
 
 
 @contextmanager

@@ -120,8 +120,10 @@ def record_manual_reply(
 
 def _bounced(session: Session, match: Match, reason: str, settings: Settings) -> None:
     message = match.message
-    if message.status not in (MessageStatus.sent, MessageStatus.sending):
-        return  # already bounced (a second report), or never handed over
+    # A report proves some attempt reached a server, even one we still hold as queued
+    # (its answer was lost, so it waits for a retry that can only bounce again).
+    if message.status not in (MessageStatus.sent, MessageStatus.sending, MessageStatus.queued):
+        return  # already bounced (a second report), failed at SMTP, or canceled
     message.status = MessageStatus.bounced
     message.last_error = reason[:2000]
     session.flush()

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from tests.factories import auth, decline_body, new_api_key, run_due_at
+from service.core.config import Settings
+from tests.factories import accept_quietly, auth, decline_body, new_api_key, run_due_at
 from tests.inbound.mail import bounce, human_reply, out_of_office
 from tests.waiting import wait_settled
 
@@ -166,3 +167,34 @@ def test_a_reply_with_a_large_attachment_is_taken_in(
         refused = limited.post("/v1/inbound", content=big, headers=auth(token) | RFC822)
     assert refused.status_code == 413
     assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_bounce_for_an_email_we_still_hold_as_queued_stops_it_and_makes_the_call_due(
+    client: TestClient, token: str, settings: Settings
+) -> None:
+    """An attempt the server took without our hearing its answer is retried later; if a
+    bounce for it comes first, retrying is pointless: the address does not take mail."""
+    (decline_id,) = accept_quietly(client, token, settings, now=FAR)  # both emails wait
+    decline = _decline(client, token, decline_id)
+    mary = decline["contacts"][1]
+    raw = client.get(f"/v1/messages/{mary['message']['id']}/raw", headers=auth(token)).content
+    result = _post(client, token, bounce(raw, recipient="mary@engines.example"))
+    assert result["classification"] == "bounce" and result["contact_id"] == mary["id"]
+    after = _decline(client, token, decline_id)["contacts"]
+    assert after[1]["message"]["status"] == "bounced" and after[1]["follow_up"]["status"] == "due"
+    assert after[0]["message"]["status"] == "queued"
+
+    run_due_at(client)  # now: only the reminder is due
+    run_due_at(client, FAR + timedelta(hours=1))  # Charles's email goes; Mary's does not
+    kept = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in settings.mail_capture_dir.glob("*.eml")
+    ]
+    sent_to = [str(m["To"]) for m in kept]
+    assert sum("charles@engines.example" in to for to in sent_to) == 1
+    assert not any("mary@engines.example" in to for to in sent_to)
+    subjects = sorted(" ".join(str(m["Subject"]).split()) for m in kept if "ada@" in str(m["To"]))
+    assert subjects == [
+        "Call Charles Babbage (Analytical Engines Ltd): make sure your email arrived",
+        "Call Mary Somerville (Analytical Engines Ltd): your email did not arrive",
+    ]
