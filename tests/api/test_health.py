@@ -7,13 +7,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.auth import api_keys
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
-from service.declines import service as declines
-from service.declines.schemas import DeclineCreate
 from service.models import FollowUp
-from tests.factories import auth, decline_body, run_due_at
+from tests.factories import accept_quietly, auth, decline_body, run_due_at
 from tests.inbound.mail import human_reply
 from tests.waiting import wait_settled
 
@@ -75,17 +72,7 @@ def test_metrics_show_when_the_clock_stops_driving_the_work(
     """With neither the scheduler nor cron running, due work waits, and the gauges say how
     long; one run-due pass brings them back to 0."""
     engine = client.app.state.engine  # type: ignore[attr-defined]
-    an_hour_ago = utcnow() - timedelta(hours=1)
-    with session_scope(engine) as db:
-        key = api_keys.authenticate(session=db, token=token)
-        assert key is not None
-        declines.accept(  # not over HTTP: nothing wakes the outbox
-            session=db,
-            request=DeclineCreate.model_validate(decline_body()),
-            api_key=key,
-            settings=settings,
-            now=an_hour_ago,
-        )
+    accept_quietly(client, token, settings, now=utcnow() - timedelta(hours=1))
     assert 3590 < _metric(client, "decline_outbox_behind_seconds") < 3700
     assert _metric(client, 'decline_follow_ups{status="pending"}') == 2
 

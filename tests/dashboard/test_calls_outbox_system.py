@@ -15,14 +15,19 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from service.auth import api_keys
 from service.core.db import session_scope
 from service.dashboard.pages import system
-from service.declines import service as declines
-from service.declines.schemas import DeclineCreate
 from service.models import Contact, FollowUp, Message, MessageKind
 from tests.dashboard.conftest import Dashboard, set_password
-from tests.factories import auth, decline_body, make_settings, new_api_key, run_due_at, running_app
+from tests.factories import (
+    accept_quietly,
+    auth,
+    decline_body,
+    make_settings,
+    new_api_key,
+    run_due_at,
+    running_app,
+)
 from tests.imap_server import ImapAccount
 from tests.smtp_sink import SmtpServer
 from tests.waiting import wait_settled, wait_until
@@ -75,17 +80,7 @@ def engine_of(dash: Dashboard) -> Any:
 
 def accept_waiting(dash: Dashboard, count: int) -> None:
     """`count` two-contact declines accepted as of 2030: their emails wait in the outbox."""
-    with session_scope(engine_of(dash)) as db:
-        key = api_keys.authenticate(session=db, token=dash.token)
-        assert key is not None
-        for index in range(count):
-            declines.accept(
-                session=db,
-                request=DeclineCreate.model_validate(decline_body()),
-                api_key=key,
-                settings=dash.settings,
-                now=FAR + timedelta(minutes=index),
-            )
+    accept_quietly(dash.client, dash.token, dash.settings, now=FAR, count=count)
 
 
 def result_box(text: str, which: str) -> str:

@@ -13,14 +13,19 @@ from typing import Any
 
 import pytest
 
-from service.auth import api_keys
 from service.core.db import session_scope
 from service.dashboard.detail_queries import mboxrd
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
-from service.declines.schemas import DeclineCreate
 from tests.dashboard.conftest import Dashboard
-from tests.factories import auth, decline_body, make_settings, run_due_at, running_app
+from tests.factories import (
+    accept_quietly,
+    auth,
+    decline_body,
+    make_settings,
+    run_due_at,
+    running_app,
+)
 from tests.inbound.mail import human_reply, out_of_office
 from tests.waiting import wait_settled
 
@@ -44,21 +49,9 @@ def create(dash: Dashboard, **overrides: Any) -> dict[str, Any]:
 
 def seed(dash: Dashboard, count: int, *, start: datetime, **overrides: Any) -> list[str]:
     """Many declines at once through the service (stored, queued, one minute apart)."""
-    ids = []
-    with session_scope(dash.client.app.state.engine) as db:  # type: ignore[attr-defined]
-        key = api_keys.authenticate(session=db, token=dash.token)
-        assert key is not None
-        for index in range(count):
-            request = DeclineCreate.model_validate(decline_body(**overrides))
-            decline = declines.accept(
-                session=db,
-                request=request,
-                api_key=key,
-                settings=dash.settings,
-                now=start + timedelta(minutes=index),
-            )
-            ids.append(decline.id)
-    return ids
+    return accept_quietly(
+        dash.client, dash.token, dash.settings, now=start, count=count, **overrides
+    )
 
 
 def raw_of(dash: Dashboard, message_id: str) -> bytes:
