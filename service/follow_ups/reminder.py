@@ -119,6 +119,8 @@ def calendar_entry(facts: ReminderFacts, *, domain: str, now: datetime) -> str:
         lines.insert(0, f"Phone: {contact.phone}")
         event.add("url", f"tel:{contact.phone}")
     lines.append("The call script is in the reminder email.")
+    if facts.log_url:
+        lines.append(f"Afterwards, log the outcome: {facts.log_url}")
     event.add("description", "\n".join(lines))
     cal.add_component(event)
     return str(cal.to_ical().decode())

@@ -286,6 +286,9 @@ def test_with_a_public_url_the_reminder_links_to_where_the_call_is_logged(
         assert f"log the outcome (reached, no answer or voicemail):\n{link}\n" in _text(reminder)
         html = reminder.get_body(preferencelist=("html",))
         assert html is not None and f'href="{link}"' in html.get_content()
+        (ics,) = [p for p in reminder.iter_attachments() if p.get_content_type() == "text/calendar"]
+        event = Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]
+        assert link in str(event["description"])  # there at call time, in the calendar too
 
         # The link leads, once logged in, to that contact's outcome buttons.
         login(client)
