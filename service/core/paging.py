@@ -1,11 +1,45 @@
-"""Offset cursors, for short lists ordered by something other than creation (the call list,
-the outbox): the cursor is the offset, kept opaque to callers."""
+"""Cursors and filters shared by the API's lists and the dashboard's.
+
+Lists of declines are newest first, paged by keyset: the cursor is the last row's
+(created_at, id), opaque to callers. Shorter lists ordered by something else (the call list,
+the outbox) use offset cursors.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
 
 from service.core.errors import Unprocessable
+
+
+def keyset_cursor(created_at: datetime, row_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def older_than(cursor: str, created: Any, ident: Any, *, invalid: str) -> ColumnElement[bool]:
+    """Rows after `cursor` in (created desc, id desc) order; `invalid` is the 422's words."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        text, last_id = json.loads(raw)
+        created_at = datetime.fromisoformat(text)
+        if created_at.tzinfo is None:
+            raise ValueError("a cursor we write always carries its offset")
+    except (ValueError, TypeError) as exc:
+        raise Unprocessable(invalid) from exc
+    return or_(created < created_at, and_(created == created_at, ident < str(last_id)))
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern (escape character backslash) for a case-folded substring match."""
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def offset_from(cursor: str | None) -> int:

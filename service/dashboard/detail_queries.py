@@ -3,10 +3,8 @@ per contact, the kept copy of a message, and the whole decline as an mbox."""
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
-import json
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -22,7 +20,8 @@ from sqlalchemy.orm import QueryableAttribute, Session, defer
 from sqlalchemy.orm.interfaces import LoaderOption
 from sqlmodel import col
 
-from service.core.errors import NotFound, Unprocessable
+from service.core.errors import NotFound
+from service.core.paging import contains, keyset_cursor, older_than
 from service.declines import service as declines
 from service.declines.schemas import ContactPublic, DeclinePublic
 from service.declines.status import aggregate
@@ -113,9 +112,9 @@ def declines_page(
     if filters.status:
         query = query.where(col(Decline.status) == filters.status)
     if filters.q:
-        query = query.where(col(Decline.company_key).like(_contains(filters.q), escape="\\"))
+        query = query.where(col(Decline.company_key).like(contains(filters.q), escape="\\"))
     if filters.contact:
-        pattern = _contains(filters.contact)
+        pattern = contains(filters.contact)
         matching = select(col(Contact.decline_id)).where(
             or_(
                 col(Contact.email_key).like(pattern, escape="\\"),
@@ -132,12 +131,8 @@ def declines_page(
             < datetime.combine(filters.until + timedelta(days=1), clock(), tz)
         )
     if cursor:
-        created_at, last_id = _decode_cursor(cursor)
         query = query.where(
-            or_(
-                col(Decline.created_at) < created_at,
-                and_(col(Decline.created_at) == created_at, col(Decline.id) < last_id),
-            )
+            older_than(cursor, col(Decline.created_at), col(Decline.id), invalid=BAD_LINK)
         )
     query = query.order_by(col(Decline.created_at).desc(), col(Decline.id).desc()).limit(limit + 1)
     rows = session.execute(query).all()
@@ -154,7 +149,7 @@ def declines_page(
         items.append(
             DeclineRow(row.id, row.company, row.job_title, row.created_at, status, contacts)
         )
-    next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    next_cursor = keyset_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
     return DeclinesPage(items=items, next_cursor=next_cursor)
 
 
@@ -190,24 +185,7 @@ def _chips(session: Session, decline_ids: list[str]) -> dict[str, list[ContactCh
     return chips
 
 
-def _contains(text: str) -> str:
-    escaped = text.strip().casefold()
-    escaped = escaped.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _encode_cursor(created_at: datetime, decline_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), decline_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, last_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(last_id)
-    except (ValueError, TypeError) as exc:
-        raise Unprocessable("This page link is not valid; start again from the list.") from exc
+BAD_LINK = "This page link is not valid; start again from the list."
 
 
 # --- one decline ----------------------------------------------------------------------------

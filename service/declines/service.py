@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from service.core.config import Settings
 from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.paging import contains, keyset_cursor, older_than
 from service.declines import compose, status
 from service.declines.advice import warnings_for
 from service.declines.schemas import DeclineCreate, DeclinePublic, PreviewMessage, PreviewPublic
@@ -30,6 +30,8 @@ from service.models import (
     Message,
     MessageStatus,
 )
+
+BAD_CURSOR = "cursor is not one this API returned; start again without it"
 
 
 def accept(
@@ -219,8 +221,7 @@ def list_page(
     if status_filter:
         query = query.where(col(Decline.status) == status_filter)
     if company:
-        pattern = "%" + _escape_like(company.casefold()) + "%"
-        query = query.where(col(Decline.company_key).like(pattern, escape="\\"))
+        query = query.where(col(Decline.company_key).like(contains(company), escape="\\"))
     if contact_email:
         query = query.where(
             exists().where(
@@ -229,37 +230,15 @@ def list_page(
             )
         )
     if cursor:
-        created_at, last_id = _decode_cursor(cursor)
         query = query.where(
-            or_(
-                col(Decline.created_at) < created_at,
-                and_(col(Decline.created_at) == created_at, col(Decline.id) < last_id),
-            )
+            older_than(cursor, col(Decline.created_at), col(Decline.id), invalid=BAD_CURSOR)
         )
     query = query.order_by(col(Decline.created_at).desc(), col(Decline.id).desc()).limit(limit + 1)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1]) if more and rows else None
-    return rows, next_cursor
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _encode_cursor(decline: Decline) -> str:
-    raw = json.dumps([decline.created_at.isoformat(), decline.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, last_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(last_id)
-    except (ValueError, TypeError) as exc:
-        raise Unprocessable("cursor is not one this API returned; start again without it") from exc
+    last = rows[-1] if more and rows else None
+    return rows, keyset_cursor(last.created_at, last.id) if last else None
 
 
 def raw_message(*, session: Session, message_id: str, api_key: ApiKey | None) -> bytes:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import auth, decline_body
@@ -97,8 +99,17 @@ def test_get_list_filter_and_paginate(client: TestClient, token: str) -> None:
     assert queued["items"] == []
 
 
-def test_bad_cursor_is_a_clear_422(client: TestClient, token: str) -> None:
-    response = client.get("/v1/declines", params={"cursor": "not-a-cursor"}, headers=auth(token))
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        # Well-formed, but hand-made: a time without its offset, and not a pair at all.
+        base64.urlsafe_b64encode(b'["2030-01-01T00:00:00", "x"]').decode(),
+        base64.urlsafe_b64encode(b'{"a": 1}').decode(),
+    ],
+)
+def test_bad_cursor_is_a_clear_422(client: TestClient, token: str, cursor: str) -> None:
+    response = client.get("/v1/declines", params={"cursor": cursor}, headers=auth(token))
     assert response.status_code == 422
     assert "cursor" in response.json()["detail"]
 
