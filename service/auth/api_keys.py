@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from service.models import ApiKey
+from service.models import ApiKey, Decline
 
 PREFIX = "dk_"
 
@@ -41,3 +41,9 @@ def authenticate(*, session: Session, token: str) -> ApiKey | None:
 
 def any_exist(*, session: Session) -> bool:
     return session.scalars(select(col(ApiKey.id)).limit(1)).first() is not None
+
+
+def owned_by(api_key: ApiKey | None) -> list[ColumnElement[bool]]:
+    """Conditions that keep a query joined to declines to this key's own; `None` is the
+    operator (the dashboard), who sees every key's."""
+    return [] if api_key is None else [col(Decline.api_key_id) == api_key.id]

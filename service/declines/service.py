@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from service.auth.api_keys import owned_by
 from service.core.config import Settings
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.core.paging import contains, keyset_cursor, older_than
@@ -246,10 +247,8 @@ def raw_message(*, session: Session, message_id: str, api_key: ApiKey | None) ->
     query = (
         select(col(Message.raw))
         .join(Decline, col(Decline.id) == col(Message.decline_id))
-        .where(col(Message.id) == message_id)
+        .where(col(Message.id) == message_id, *owned_by(api_key))
     )
-    if api_key is not None:
-        query = query.where(col(Decline.api_key_id) == api_key.id)
     row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no message with id {message_id}")

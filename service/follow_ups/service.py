@@ -15,6 +15,7 @@ from sqlalchemy import Select, Table, and_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
+from service.auth.api_keys import owned_by
 from service.core import metrics
 from service.core.config import FollowUpScope, Settings
 from service.core.db import on_commit, utcnow
@@ -315,10 +316,8 @@ def get_contact(
     query = (
         select(Contact, Decline)
         .join(Decline, col(Decline.id) == col(Contact.decline_id))
-        .where(col(Contact.id) == contact_id)
+        .where(col(Contact.id) == contact_id, *owned_by(api_key))
     )
-    if api_key is not None:
-        query = query.where(col(Decline.api_key_id) == api_key.id)
     row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no contact with id {contact_id}")
@@ -402,9 +401,7 @@ def list_calls(
     settings: Settings,
 ) -> tuple[list[CallItem], bool]:
     """Follow-ups, soonest due first, with their scripts; and whether more follow."""
-    query = _with_contact()
-    if api_key is not None:
-        query = query.where(col(Decline.api_key_id) == api_key.id)
+    query = _with_contact().where(*owned_by(api_key))
     if status is not None:
         query = query.where(col(FollowUp.status) == status)
     if status not in (FollowUpStatus.scheduled, FollowUpStatus.due):

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from service.auth.api_keys import owned_by
 from service.core import metrics
 from service.core.config import Settings
 from service.core.db import on_commit
@@ -157,11 +158,6 @@ def _match(
     return match
 
 
-def _owned(api_key: ApiKey | None) -> list[ColumnElement[bool]]:
-    """With an API key, only that key's declines can match."""
-    return [] if api_key is None else [col(Decline.api_key_id) == api_key.id]
-
-
 def _by_message_id(
     session: Session, ids: Sequence[str], api_key: ApiKey | None, *, any_kind: bool
 ) -> Match | None:
@@ -171,7 +167,7 @@ def _by_message_id(
         select(Message, Contact, Decline)
         .join(Contact, col(Contact.id) == col(Message.contact_id))
         .join(Decline, col(Decline.id) == col(Message.decline_id))
-        .where(col(Message.message_id).in_(sorted(set(ids))), *_owned(api_key))
+        .where(col(Message.message_id).in_(sorted(set(ids))), *owned_by(api_key))
     )
     if not any_kind:
         # Only the emails to contacts: a reply to a reminder comes from the candidate.
@@ -200,7 +196,7 @@ def _by_address(
             col(Message.kind) == MessageKind.decline,
             col(Message.sent_at).is_not(None),
             col(Message.sent_at) <= sent_before,
-            *_owned(api_key),
+            *owned_by(api_key),
         )
         .order_by(col(Message.sent_at).desc())
         .limit(1)
