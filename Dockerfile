@@ -1,5 +1,8 @@
 # Slim, non-root image of the decline service.
-FROM python:3.11-slim AS build
+# Python 3.12 (a patch release at or after 3.12.5): earlier email packages decode RFC 2047 words
+# into header line breaks (CVE-2024-6923). The service checks every header block it composes
+# itself, so it is safe on older 3.11 too; the image simply does not start from a known bug.
+FROM python:3.12-slim AS build
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
 RUN pip install --no-cache-dir uv
 WORKDIR /app
@@ -10,7 +13,7 @@ COPY alembic ./alembic
 COPY templates ./templates
 RUN uv sync --frozen --no-dev
 
-FROM python:3.11-slim
+FROM python:3.12-slim
 RUN useradd --create-home --uid 10001 decline && mkdir -p /data && chown decline /data
 WORKDIR /app
 COPY --from=build --chown=decline /app /app
