@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import email.policy
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
@@ -14,6 +11,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from service.declines.schemas import Candidate, ContactIn, DeclineCreate, Reason, Referral, Round
 from service.declines.validation import display_phone
+from service.mail.header_writer import HeaderValue, Mailbox, UnsafeHeader
+from service.mail.message import assemble, mime_body
 from service.templating import render
 
 # The whole vocabulary a reason is ever given in: vague and true, with no detail that could
@@ -67,55 +66,72 @@ def compose(
     message_id: str,
     date: datetime,
 ) -> ComposedMessage:
-    """Build the message for one contact: one recipient, text and HTML alternatives."""
+    """Build the message for one contact: one recipient, text and HTML alternatives.
+
+    Raises UnsafeHeader (a 422) when a header would not read back exactly as meant.
+    """
     contact = request.contacts[contact_index]
     candidate = request.candidate
-    sender = _ascii_address(parseaddr(mail_from)[1] or mail_from)
+    sender = sender_address(mail_from)
     # Only the primary contact received the invitation we would be replying to.
     threaded = request.invitation_message_id is not None and contact_index == 0
     subject = subject_for(request, threaded=threaded)
     recipient = _ascii_address(contact.email)
 
-    fields: dict[str, Any] = {
-        "From": Address(candidate.name, addr_spec=sender),
-        "To": Address(contact.name, addr_spec=recipient),
-    }
+    fields: list[tuple[str, HeaderValue]] = [
+        ("From", Mailbox(candidate.name, sender)),
+        ("To", Mailbox(contact.name, recipient)),
+    ]
     # Replies must reach the candidate; when the candidate is the sender that is automatic.
     if _ascii_address(candidate.email).casefold() != sender.casefold():
-        fields["Reply-To"] = Address(candidate.name, addr_spec=_ascii_address(candidate.email))
-    fields["Subject"] = subject
-    fields["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))
-    fields["Message-ID"] = message_id
-    if threaded:
-        fields["In-Reply-To"] = fields["References"] = request.invitation_message_id
+        fields.append(("Reply-To", Mailbox(candidate.name, _ascii_address(candidate.email))))
+    fields += [
+        ("Subject", subject),
+        ("Date", format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))),
+        ("Message-ID", message_id),
+    ]
+    if threaded and request.invitation_message_id is not None:
+        fields += [
+            ("In-Reply-To", request.invitation_message_id),
+            ("References", request.invitation_message_id),
+        ]
 
     context = _context(request, contact_index)
     text = render("email/decline.txt", **context)
     html = render("email/decline.html", **context)
-    msg = build_email(fields, text=text, html=html)
+    try:
+        mail = assemble(fields, mime_body(text, html))
+    except UnsafeHeader as exc:
+        raise exc.naming(_sources(exc.header, contact_index)) from None
 
     return ComposedMessage(
         subject=subject,
         text=text,
         html=html,
-        headers={name: str(msg[name]) for name in fields},
-        raw=msg.as_bytes(),
+        headers=mail.headers,
+        raw=mail.raw,
         envelope_from=sender,
         envelope_to=recipient,
         message_id=message_id,
     )
 
 
-def build_email(fields: dict[str, Any], *, text: str, html: str) -> EmailMessage:
-    """A text + HTML message with these headers, in this order."""
-    # The SMTP policy gives CRLF line endings and RFC 2047 words for non-ASCII names, and its
-    # header registry refuses CR/LF in any value: a second line of defence against injection.
-    msg = EmailMessage(policy=email.policy.SMTP)
-    for name, value in fields.items():
-        msg[name] = value
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
-    return msg
+def sender_address(mail_from: str) -> str:
+    """The bare address of MAIL_FROM, which may be written `Name <address>`."""
+    return _ascii_address(parseaddr(mail_from)[1] or mail_from)
+
+
+def _sources(header: str | None, contact_index: int) -> tuple[str, ...]:
+    """The request fields a header is made of, so a refusal names what to change."""
+    contact = f"contacts[{contact_index}]"
+    return {
+        "From": ("candidate.name",),
+        "Reply-To": ("candidate.name", "candidate.email"),
+        "To": (f"{contact}.name", f"{contact}.email"),
+        "Subject": ("job_title", "requisition_id"),
+        "In-Reply-To": ("invitation_message_id",),
+        "References": ("invitation_message_id",),
+    }.get(header or "", ())
 
 
 def render_call_script(*, request: DeclineCreate, contact_index: int, bounced: bool = False) -> str:

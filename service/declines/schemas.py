@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -39,10 +39,20 @@ class Role(StrEnum):
 
 
 Line = Annotated[str, StringConstraints(max_length=200), AfterValidator(validation.single_line)]
-ShortLine = Annotated[
-    str, StringConstraints(max_length=100), AfterValidator(validation.single_line)
+# Lines that reach a header (a display name or a Subject): no encoded-word-like text.
+HeaderLine = Annotated[Line, AfterValidator(validation.header_text)]
+HeaderShortLine = Annotated[
+    str,
+    StringConstraints(max_length=100),
+    AfterValidator(validation.single_line),
+    AfterValidator(validation.header_text),
 ]
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(validation.email_address)]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=320),
+    AfterValidator(validation.email_address),
+    AfterValidator(validation.header_text),
+]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(validation.phone_number)]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(validation.time_zone)]
 MessageId = Annotated[str, StringConstraints(max_length=250), AfterValidator(validation.message_id)]
@@ -56,14 +66,14 @@ def _as_utc(value: datetime | None) -> datetime | None:
 
 
 class Candidate(BaseModel):
-    name: Line
+    name: HeaderLine
     email: Email
     phone: Phone | None = None
     timezone: TimeZone | None = None
 
 
 class ContactIn(BaseModel):
-    name: Line
+    name: HeaderLine
     email: Email
     phone: Phone | None = None
     role: Role = Role.other
@@ -93,9 +103,9 @@ class FutureInterest(BaseModel):
 
 class DeclineCreate(BaseModel):
     candidate: Candidate
-    company: Line
-    job_title: Line
-    requisition_id: ShortLine | None = None
+    company: HeaderLine  # in the call reminder's Subject
+    job_title: HeaderLine
+    requisition_id: HeaderShortLine | None = None
     reason: Reason = Reason.none
     round: Round = Round.first
     contacts: list[ContactIn] = Field(min_length=1, max_length=20)
@@ -107,6 +117,11 @@ class DeclineCreate(BaseModel):
     follow_up_business_days: int | None = Field(default=None, ge=0, le=30)
 
     _utc_received = field_validator("invitation_received_at", "interview_at")(_as_utc)
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> DeclineCreate:
+        """A request as accepted earlier: rules added since then do not make it unreadable."""
+        return cls.model_validate(data, context=validation.STORED)
 
     @model_validator(mode="after")
     def _distinct_contacts(self) -> DeclineCreate:

@@ -9,15 +9,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from pydantic import ValidationInfo
 
-# C0/C1 controls, DEL, and the Unicode line/paragraph separators: none of them belong in a
-# value that may end up in an email header.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from service.mail import grammar
+
+# Validation context for re-reading a request accepted earlier: rules added since then must
+# not make it unreadable (its mail is written safely by service.mail either way).
+STORED = {"stored": True}
+
+ENCODED_WORD = (
+    "contains =?...?=, which mail programs decode as an RFC 2047 encoded word (it could turn "
+    "into other text, recipients or headers); write it as plain text: accents and any "
+    "script are fine"
+)
 
 
 def single_line(value: str) -> str:
     """Refuse CR, LF and other control characters; trim surrounding spaces."""
-    if _CONTROL.search(value):
+    if grammar.CONTROL.search(value):
         raise ValueError("must be a single line without control characters (CR, LF, tab, ...)")
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
@@ -64,16 +73,35 @@ def time_zone(value: str) -> str:
     return value
 
 
+def header_text(value: str, info: ValidationInfo) -> str:
+    """Refuse text that a mail reader would decode as an encoded word (fields that reach a
+    header: names, addresses, company, job title, requisition, Message-ID)."""
+    if not _stored(info) and grammar.looks_encoded(value):
+        raise ValueError(ENCODED_WORD)
+    return value
+
+
 _MSGID = re.compile(r"^<?([^<>@\s]+@[^<>@\s]+)>?$")
 
 
-def message_id(value: str) -> str:
+def message_id(value: str, info: ValidationInfo) -> str:
     """A Message-ID, always returned inside angle brackets."""
     single_line(value)
     match = _MSGID.match(value.strip())
     if not match:
         raise ValueError(f"{value!r} is not a Message-ID like <abc123@mail.example.com>")
-    return f"<{match.group(1)}>"
+    result = f"<{match.group(1)}>"
+    if not _stored(info) and not grammar.is_msg_id(result):
+        header_text(result, info)
+        raise ValueError(
+            f"{value!r} has characters a Message-ID cannot hold: it is <left@right>, each "
+            "side letters, digits, dots and !#$%&'*+/=?^_`{|}~-"
+        )
+    return result
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
 
 
 @lru_cache(maxsize=4096)

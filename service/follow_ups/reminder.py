@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
 from service.declines import compose
 from service.declines.schemas import DeclineCreate
+from service.mail.header_writer import HeaderValue, Mailbox
+from service.mail.message import assemble, mime_body
 from service.templating import render
 
 CALL_MINUTES = 15
@@ -68,33 +69,36 @@ def compose_reminder(
 ) -> compose.ComposedMessage:
     """The reminder email to the candidate: text, HTML and an .ics for the call slot."""
     candidate = facts.request.candidate
-    sender = parseaddr(mail_from)[1] or mail_from
+    sender = compose.sender_address(mail_from)
     subject = subject_for(facts)
-    fields = {
-        "From": Address("Decline service", addr_spec=sender),
-        "To": Address(candidate.name, addr_spec=candidate.email),
-        "Subject": subject,
-        "Date": format_datetime(now.astimezone(UTC)),
-        "Message-ID": message_id,
+    # Written by our own header code: the subject carries the contact's name and the
+    # company, and a stored request may predate the refusal of encoded-word-like text.
+    fields: list[tuple[str, HeaderValue]] = [
+        ("From", Mailbox("Decline service", sender)),
+        ("To", Mailbox(candidate.name, candidate.email)),
+        ("Subject", subject),
+        ("Date", format_datetime(now.astimezone(UTC))),
+        ("Message-ID", message_id),
         # A reminder must never trigger an out-of-office reply loop (RFC 3834).
-        "Auto-Submitted": "auto-generated",
-    }
+        ("Auto-Submitted", "auto-generated"),
+    ]
     context = _context(facts)
     text = render("email/reminder.txt", **context)
     html = render("email/reminder.html", **context)
-    msg = compose.build_email(fields, text=text, html=html)
-    msg.add_attachment(
+    body = mime_body(text, html)
+    body.add_attachment(
         calendar_entry(facts, domain=sender.rpartition("@")[2], now=now),
         subtype="calendar",
         filename="call.ics",
         params={"method": "PUBLISH"},
     )
+    mail = assemble(fields, body)
     return compose.ComposedMessage(
         subject=subject,
         text=text,
         html=html,
-        headers={name: str(msg[name]) for name in fields},
-        raw=msg.as_bytes(),
+        headers=mail.headers,
+        raw=mail.raw,
         envelope_from=sender,
         envelope_to=candidate.email,
         message_id=message_id,

@@ -70,7 +70,7 @@ def request_of(decline: Decline) -> DeclineCreate:
     are kept (validating phone numbers and addresses again costs about a millisecond)."""
     parsed = _REQUESTS.get(decline.id)
     if parsed is None:
-        parsed = DeclineCreate.model_validate(decline.request)
+        parsed = DeclineCreate.from_stored(decline.request)
         _REQUESTS[decline.id] = parsed
         while len(_REQUESTS) > _REQUESTS_KEPT:
             try:

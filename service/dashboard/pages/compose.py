@@ -27,6 +27,7 @@ from service.dashboard.render import page
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
 from service.declines.schemas import PreviewPublic
+from service.mail.header_writer import UnsafeHeader
 from service.models import Decline
 
 router = APIRouter()
@@ -145,6 +146,9 @@ def submit(
             now=utcnow(),
             idempotency_key=IDEMPOTENCY_PREFIX + token if token else None,
         )
+    except UnsafeHeader as exc:
+        # The composed headers did not read back as written: say so, never "already sent".
+        return _compose_page(request, settings, form, status_code=422, notice=exc.detail)
     except Unprocessable:
         # This form was already sent, and has been changed since: don't guess which one
         # is meant. A fresh form token makes the next Send a new decline.
