@@ -8,6 +8,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from service.auth import sessions as dashboard_sessions
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
 from service.declines.service import purge_idempotency_keys
@@ -17,6 +18,7 @@ from service.outbox import jobs as outbox_jobs
 from service.outbox.service import Outbox
 
 PURGE_JOB_ID = "declines.purge_idempotency_keys"
+PURGE_SESSIONS_JOB_ID = "dashboard.purge_expired_sessions"
 
 
 async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, Any]:
@@ -36,6 +38,7 @@ async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, A
         "outbox": delivered,
         "follow_ups": {"reminders_queued": reminders},
         "idempotency_keys_purged": purged,
+        "dashboard_sessions_purged": await purge_expired_sessions(outbox=outbox),
     }
 
 
@@ -64,6 +67,17 @@ async def purge_expired_idempotency_keys(*, outbox: Outbox, now: datetime | None
     def purge() -> int:
         with session_scope(outbox.engine) as session:
             return purge_idempotency_keys(session=session, before=before)
+
+    return await asyncio.to_thread(purge)
+
+
+async def purge_expired_sessions(*, outbox: Outbox) -> int:
+    """Always as of the real clock, not `--now`: a pass run "in the future" must not end
+    sessions that are still live."""
+
+    def purge() -> int:
+        with session_scope(outbox.engine) as session:
+            return dashboard_sessions.purge_expired(session)
 
     return await asyncio.to_thread(purge)
 
@@ -107,6 +121,14 @@ def build_scheduler(*, outbox: Outbox, settings: Settings) -> AsyncIOScheduler:
         kwargs={"outbox": outbox},
         hours=1,
         id=PURGE_JOB_ID,
+        **every,
+    )
+    scheduler.add_job(
+        purge_expired_sessions,
+        "interval",
+        kwargs={"outbox": outbox},
+        hours=1,
+        id=PURGE_SESSIONS_JOB_ID,
         **every,
     )
     return scheduler

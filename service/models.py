@@ -219,6 +219,7 @@ class InboundKind(StrEnum):
     auto_reply = "auto_reply"
     bounce = "bounce"
     unmatched = "unmatched"
+    unparseable = "unparseable"  # over a parsing cap, or the parser failed: kept, never acted on
 
 
 class InboundMessage(SQLModel, table=True):
@@ -259,6 +260,28 @@ class ImapMailbox(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ImapFailure(SQLModel, table=True):
+    """An IMAP message whose handling raised: kept raw and tried again on the next polls,
+    then quarantined (`quarantined_at` set, never tried again) so the poller moves on."""
+
+    __tablename__ = "imap_failures"
+    __table_args__ = (
+        UniqueConstraint("mailbox_key", "uidvalidity", "uid", name="uq_imap_failures_uid"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    mailbox_key: str = Field(foreign_key="imap_mailboxes.key", max_length=64)
+    mailbox: str = Field(max_length=1000)  # user, server and folder, for people to read
+    uidvalidity: int = Field(sa_type=BigInteger)
+    uid: int = Field(sa_type=BigInteger)
+    raw: bytes = Field(sa_type=LargeBinary)  # exactly as fetched
+    error: str = Field(max_length=2000)  # the latest try's, secrets masked
+    tries: int = 1
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    quarantined_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
 class IdempotencyRecord(SQLModel, table=True):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("api_key_id", "key"),)
@@ -279,6 +302,22 @@ class AdminAccount(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     password_hash: str = Field(max_length=255)
-    # Changes with the password: a session cookie signed under an older one stops working.
+    # Changes with the password: a session begun under an older one stops working.
     generation: int = 1
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DashboardSession(SQLModel, table=True):
+    """One signed-in browser. Its cookie holds a random token; only the token's hash is
+    stored, so a copy of the database cannot be replayed as a cookie."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 hex of the cookie's token
+    generation: int  # the admin password's generation when it began
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    user_agent: str | None = Field(default=None, max_length=300)
+    ip_address: str | None = Field(default=None, max_length=64)

@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from service.auth import sessions
 from service.core.db import utcnow
 from service.models import AdminAccount
 
@@ -23,7 +24,7 @@ def check_strength(password: str) -> None:
 
 
 def set_password(session: Session, password: str) -> AdminAccount:
-    """Store a new password; sessions signed under the old one stop working."""
+    """Store a new password and end every dashboard session."""
     check_strength(password)
     account = session.get(AdminAccount, 1)
     if account is None:
@@ -31,8 +32,11 @@ def set_password(session: Session, password: str) -> AdminAccount:
         session.add(account)
     else:
         account.password_hash = _hasher.hash(password)
+        # A sign-in still checking the old password may store its session after the
+        # deletion below; the new generation keeps that session from opening anything.
         account.generation += 1
         account.updated_at = utcnow()
+    sessions.end_all(session)
     session.flush()
     return account
 

@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse as parse_rate_limit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
@@ -60,7 +61,8 @@ class Settings(BaseSettings):
     # Outbox worker.
     outbox_poll_seconds: float = Field(default=10.0, gt=0)
     outbox_batch_size: int = Field(default=50, ge=1, le=1000)
-    outbox_lease_seconds: float = Field(default=300.0, gt=0)
+    # Short, and renewed every lease/3 while held: a dead worker's messages are free again soon.
+    outbox_lease_seconds: float = Field(default=30.0, gt=0)
     outbox_give_up_hours: float = Field(default=48.0, gt=0)
 
     # Inbound mail (reply detection).
@@ -73,6 +75,8 @@ class Settings(BaseSettings):
     imap_poll_seconds: float = Field(default=60.0, gt=0)
     imap_timeout_seconds: float = Field(default=30.0, gt=0)
     imap_ca_file: Path | None = None
+    # Polls that try a message whose handling raises, before it is quarantined.
+    imap_max_tries: int = Field(default=3, ge=1, le=100)
 
     # Follow-up calls.
     follow_up_business_days: int = Field(default=2, ge=0, le=30)
@@ -87,10 +91,18 @@ class Settings(BaseSettings):
     default_phone_region: str | None = None
     max_body_bytes: int = 1024 * 1024
     max_inbound_bytes: int = 25 * 1024 * 1024  # POST /v1/inbound takes whole emails
+    # Reading one inbound message (parse + classify) runs in a worker process for at most
+    # this long; past it, the message is kept as unparseable.
+    inbound_parse_timeout_seconds: float = Field(default=10.0, gt=0)
+    inbound_parse_workers: int = Field(default=2, ge=1, le=32)
     idempotency_retention_hours: float = Field(default=48.0, ge=24)
     admin_password: str | None = None
     dashboard_session_hours: float = Field(default=12.0, gt=0)
-    login_rate_limit: str = "5/minute"  # failed dashboard logins per client address
+    # Dashboard sign-in attempts let through to the password check: per client address
+    # (IPv6: per /64), or per browser that signed in before; and from all unknown browsers
+    # together. Syntax of the `limits` package: "5/minute", "30 per hour".
+    login_rate_limit: str = "5/minute"
+    login_global_rate_limit: str = "30/hour"
 
     @cached_property
     def capture_mode(self) -> bool:
@@ -117,6 +129,17 @@ class Settings(BaseSettings):
     @cached_property
     def mail_from_domain(self) -> str:
         return self.mail_from_address.rpartition("@")[2]
+
+    @field_validator("login_rate_limit", "login_global_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except ValueError:
+            raise ValueError(
+                f"a rate limit like '5/minute' or '30 per hour' is needed, got {value!r}"
+            ) from None
+        return value
 
     @field_validator("public_url")
     @classmethod

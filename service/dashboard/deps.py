@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from service.auth import admin
+from service.auth import sessions
 from service.core.config import Settings
 from service.core.db import session_scope
 from service.dashboard import session as cookie
@@ -31,14 +31,17 @@ def session_max_age(settings: Settings) -> int:
 
 
 def current_session(request: Request) -> SessionData | None:
-    settings: Settings = request.app.state.settings
-    data = cookie.read(request, secret_key=settings.secret_key, max_age=session_max_age(settings))
-    if data is None:
+    """The browser's live session: one that logout, expiry or a new password has not ended."""
+    token = cookie.token(request)
+    if token is None:
         return None
     with session_scope(request.app.state.engine) as db:
-        if admin.generation(db) != data.generation:
-            return None  # the password changed since this session began
-    return data
+        row = sessions.find(db, token)
+        if row is None:
+            return None
+        session_id = row.id
+    settings: Settings = request.app.state.settings
+    return SessionData(id=session_id, csrf=cookie.csrf_token(settings.secret_key, token))
 
 
 def require_admin(request: Request) -> SessionData:

@@ -1,20 +1,19 @@
-"""Log in with the admin password, log out. Attempts are rate-limited per client address."""
+"""Log in with the admin password, log out. Attempts are limited (see `login_limits`)."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
-from service.auth import admin
+from service.auth import admin, sessions
 from service.core.config import Settings
 from service.core.deps import SessionDep, SettingsDep
+from service.dashboard import login_limits
 from service.dashboard import session as cookie
 from service.dashboard.deps import CsrfDep, current_session, safe_next, session_max_age
 from service.dashboard.render import page
@@ -22,16 +21,6 @@ from service.dashboard.render import page
 router = APIRouter()
 
 LOGIN_COOKIE = "decline_login"  # double-submit token for the login form itself
-
-
-def _limiter(request: Request) -> MovingWindowRateLimiter:
-    """Per app instance, in memory: with several replicas an attacker gets the limit once
-    per replica, which still makes online guessing against an argon2 hash hopeless."""
-    state = request.app.state
-    if getattr(state, "login_limiter", None) is None:
-        state.login_limiter = MovingWindowRateLimiter(MemoryStorage())
-    limiter: MovingWindowRateLimiter = state.login_limiter
-    return limiter
 
 
 def _signer(settings: Settings) -> URLSafeTimedSerializer:
@@ -95,19 +84,6 @@ def login(
     next: Annotated[str, Form(max_length=2048)] = "/dashboard/",
 ) -> Response:
     next_path = _safe_next(next)
-    client = request.client.host if request.client else "unknown"
-    limit, limiter = parse(settings.login_rate_limit), _limiter(request)
-    # Only failures count, but a client out of attempts is refused before any check.
-    if not limiter.test(limit, "login", client):
-        response = _login_page(
-            request,
-            settings,
-            next_path=next_path,
-            error="Too many attempts. Wait a minute, then try again.",
-            status_code=429,
-        )
-        response.headers["Retry-After"] = "60"
-        return response
     try:
         nonce = _signer(settings).loads(login_token, max_age=3600)
     except BadSignature:
@@ -120,31 +96,60 @@ def login(
             error="This form expired. Please try again.",
             status_code=403,
         )
+    host = request.client.host if request.client else None
+    generation = admin.generation(db)
+    browser = login_limits.known_browser(
+        request, secret_key=settings.secret_key, generation=generation
+    )
+    # Counted before the check, so concurrent guesses cannot all slip under the limit.
+    verdict = login_limits.for_app(request).attempt(
+        address=login_limits.address_key(host), browser=browser
+    )
+    if not verdict.allowed:
+        response = _login_page(
+            request,
+            settings,
+            next_path=next_path,
+            error="Too many attempts. Try again in "
+            f"{login_limits.retry_phrase(verdict.retry_after)}.",
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
     account = admin.verify(db, password)
     if account is None:
-        limiter.hit(limit, "login", client)
         return _login_page(
             request,
             settings,
             next_path=next_path,
             error="That password is not right.",
             status_code=401,
-            has_password=admin.has_password(db),
+            has_password=generation is not None,
         )
+    token, _ = sessions.start(
+        db,
+        generation=account.generation,
+        lifetime=timedelta(seconds=session_max_age(settings)),
+        user_agent=request.headers.get("user-agent"),
+        ip_address=host,
+    )
     response = RedirectResponse(next_path, status_code=303)
-    cookie.issue(
+    cookie.issue(request, response, token=token, max_age=session_max_age(settings))
+    login_limits.remember_browser(
         request,
         response,
         secret_key=settings.secret_key,
         generation=account.generation,
-        max_age=session_max_age(settings),
+        browser=browser,
     )
     response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
     return response
 
 
 @router.post("/logout")
-def logout(_: CsrfDep) -> Response:
+def logout(data: CsrfDep, db: SessionDep) -> Response:
+    """End this session on the server too: a copy of its cookie opens nothing afterwards."""
+    sessions.end(db, data.id)
     response = RedirectResponse("/dashboard/login", status_code=303)
     cookie.clear(response)
     return response

@@ -1,16 +1,18 @@
-"""The dashboard's session: a signed, HttpOnly cookie carrying the CSRF token.
+"""The dashboard's session cookie: HttpOnly, SameSite=Lax, holding a random token.
 
-Stateless on purpose: any replica can read it. It names the admin password's generation,
-so setting a new password signs every existing session out.
+The token means nothing by itself: it opens a row in `dashboard_sessions` (see
+`service.auth.sessions`), which logout deletes, so a copy of the cookie dies with it. The
+CSRF token is derived from the session token and SECRET_KEY, so it is stored nowhere.
 """
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import hmac
+from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "decline_session"
 PATH = "/dashboard"
@@ -18,41 +20,30 @@ PATH = "/dashboard"
 
 @dataclass(frozen=True)
 class SessionData:
-    generation: int
+    id: str  # the row in dashboard_sessions
     csrf: str
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="decline.dashboard.session")
+def csrf_token(secret_key: str, token: str) -> str:
+    digest = hmac.new(secret_key.encode(), b"csrf:" + token.encode(), hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def issue(
-    request: Request, response: Response, *, secret_key: str, generation: int, max_age: int
-) -> str:
-    """Start a session on `response`; returns its CSRF token."""
-    csrf = secrets.token_urlsafe(32)
-    value = _serializer(secret_key).dumps({"g": generation, "c": csrf})
+def issue(request: Request, response: Response, *, token: str, max_age: int) -> None:
+    """Give the browser its session token."""
     response.set_cookie(
         COOKIE,
-        value,
+        token,
         max_age=max_age,
         path=PATH,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",  # behind TLS (proxy headers honoured by uvicorn)
     )
-    return csrf
 
 
-def read(request: Request, *, secret_key: str, max_age: int) -> SessionData | None:
-    value = request.cookies.get(COOKIE)
-    if not value:
-        return None
-    try:
-        data = _serializer(secret_key).loads(value, max_age=max_age)
-        return SessionData(generation=int(data["g"]), csrf=str(data["c"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
+def token(request: Request) -> str | None:
+    return request.cookies.get(COOKIE) or None
 
 
 def clear(response: Response) -> None:

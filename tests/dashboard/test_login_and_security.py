@@ -90,33 +90,6 @@ def test_a_new_password_signs_out_every_session(dashboard: Dashboard, database_u
     assert dashboard.client.get("/dashboard/").status_code == 200
 
 
-def test_sessions_expire(database_url: str, tmp_path: Path) -> None:
-    import time
-
-    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-
-    from service.dashboard import session as cookie
-
-    set_password(database_url)
-    settings = make_settings(database_url, tmp_path, dashboard_session_hours=12)
-
-    class Earlier(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - 12 * 3600 - 60  # signed just over 12 hours ago
-
-    def signed(signer: type[TimestampSigner]) -> str:
-        serializer = URLSafeTimedSerializer(
-            settings.secret_key, salt="decline.dashboard.session", signer=signer
-        )
-        return str(serializer.dumps({"g": 1, "c": "token"}))
-
-    with running_app(settings) as client:
-        client.cookies.set(cookie.COOKIE, signed(Earlier), path="/dashboard")
-        assert client.get("/dashboard/", follow_redirects=False).status_code == 303
-        client.cookies.set(cookie.COOKIE, signed(TimestampSigner), path="/dashboard")
-        assert client.get("/dashboard/", follow_redirects=False).status_code == 200
-
-
 def test_admin_password_bootstraps_once(database_url: str, tmp_path: Path) -> None:
     settings = make_settings(database_url, tmp_path, admin_password="bootstrap passphrase")
     with running_app(settings) as client:
