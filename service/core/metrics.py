@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from service.core.db import utcnow
-from service.models import FollowUp, FollowUpStatus, Message, MessageStatus
+from service.models import FollowUp, FollowUpStatus, ImapFailure, Message, MessageStatus
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -29,6 +29,11 @@ INBOUND = Counter(
 CALLS_LOGGED = Counter(
     "decline_calls_logged", "Call outcomes logged", ["outcome"], registry=REGISTRY
 )
+IMAP_HANDLING_FAILURES = Counter(
+    "decline_imap_handling_failures",
+    "Tries at handling an IMAP message that raised (each try counts)",
+    registry=REGISTRY,
+)
 MESSAGES_BY_STATUS = Gauge(
     "decline_messages", "Stored messages by delivery status", ["status"], registry=REGISTRY
 )
@@ -36,6 +41,12 @@ MESSAGES_BY_STATUS = Gauge(
 
 FOLLOW_UPS_BY_STATUS = Gauge(
     "decline_follow_ups", "Follow-up calls by status", ["status"], registry=REGISTRY
+)
+IMAP_FAILED = Gauge(
+    "decline_imap_failed_messages",
+    "IMAP messages whose handling raised: retrying (tried again next poll) or quarantined",
+    ["state"],
+    registry=REGISTRY,
 )
 # The clock's health, whoever drives it (the scheduler in each replica, or cron): how late
 # the most overdue piece of work is. Worth an alert when it stays above a few poll intervals.
@@ -66,12 +77,17 @@ def render(engine: Engine) -> bytes:
                 col(FollowUp.status) == FollowUpStatus.scheduled, col(FollowUp.due_at) <= now
             )
         )
+        failed, quarantined = conn.execute(
+            select(func.count(), func.count(col(ImapFailure.quarantined_at)))
+        ).one()
     for name in MessageStatus:
         MESSAGES_BY_STATUS.labels(status=name.value).set(messages.get(name, 0))
     for state in FollowUpStatus:
         FOLLOW_UPS_BY_STATUS.labels(status=state.value).set(follow_ups.get(state, 0))
     OUTBOX_BEHIND.set(_seconds_since(oldest_send, now))
     FOLLOW_UPS_BEHIND.set(_seconds_since(oldest_call, now))
+    IMAP_FAILED.labels(state="retrying").set(failed - quarantined)
+    IMAP_FAILED.labels(state="quarantined").set(quarantined)
     return generate_latest(REGISTRY)
 
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text, update
 
-from service.core.config import Settings
 from service.core.db import make_engine, session_scope, utcnow
 from service.inbound.imap import (
     ImapError,
@@ -22,62 +19,11 @@ from service.inbound.imap import (
     mailbox_key,
     parse_fetch_body,
     parse_search,
-    poll_mailbox,
 )
 from service.models import ImapMailbox
 from tests.imap_server import ImapAccount
+from tests.inbound.imap_poll import Recorder, message, poll, progress, settings_for
 from tests.peers import free_port
-
-
-def settings_for(engine: Engine, account: ImapAccount, **imap: Any) -> Settings:
-    # Settings directly rather than tests.factories.make_settings: the poller needs no app.
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=engine.url.render_as_string(hide_password=False),
-        secret_key="test-secret-key-test-secret-key",
-        mail_from="Decline Service <declines@mailer.example>",
-        **account.settings_overrides(**imap),
-    )
-
-
-def message(n: int, body: bytes = b"") -> bytes:
-    """CRLF line ends (IMAP's), 8-bit text, and lines that look like IMAP protocol."""
-    return (
-        b"From: Candidate %d <c%d@home.example>\r\n"
-        b"To: declines@mailer.example\r\n"
-        b"Subject: Re: your application %d\r\n"
-        b"Message-ID: <m%d@home.example>\r\n"
-        b"MIME-Version: 1.0\r\n"
-        b"Content-Type: text/plain; charset=utf-8\r\n"
-        b"Content-Transfer-Encoding: 8bit\r\n"
-        b"\r\n"
-        b"Merci beaucoup, \xc3\xa0 bient\xc3\xb4t.\r\n"
-        b")\r\n"
-        b"* 1 FETCH (UID 99 BODY[] {5}\r\n"
-        b"A001 OK done\r\n" % (n, n, n, n)
-    ) + body
-
-
-class Recorder:
-    """A handler that records what it got and answers per message (default: used)."""
-
-    def __init__(self, answer: Callable[[bytes], bool] = lambda raw: True) -> None:
-        self.answer = answer
-        self.seen: list[bytes] = []
-
-    async def __call__(self, raw: bytes) -> bool:
-        self.seen.append(raw)
-        return self.answer(raw)
-
-
-async def poll(settings: Settings, engine: Engine, handle: Any, **kwargs: Any) -> PollSummary:
-    return await poll_mailbox(settings=settings, engine=engine, handle=handle, **kwargs)
-
-
-def progress(engine: Engine, settings: Settings) -> ImapMailbox | None:
-    with session_scope(engine) as session:
-        return session.get(ImapMailbox, mailbox_key(settings))
-
 
 # Incremental polling ---------------------------------------------------------------------
 
@@ -161,7 +107,7 @@ async def test_only_used_messages_are_marked_seen(
         engine.dispose()
 
 
-async def test_handler_error_stops_the_poll_and_the_message_comes_back(
+async def test_a_handler_error_does_not_hold_the_poll_and_the_message_is_tried_again(
     engine: Engine, imap_server: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
     for n in (1, 2, 3):
@@ -169,7 +115,7 @@ async def test_handler_error_stops_the_poll_and_the_message_comes_back(
     settings = settings_for(engine, imap_server)
     calls: list[bytes] = []
 
-    async def flaky(raw: bytes) -> bool:
+    async def flaky(raw: bytes) -> bool:  # e.g. the database went away for a moment
         calls.append(raw)
         if raw == message(2) and calls.count(raw) == 1:
             raise RuntimeError("database went away")
@@ -177,16 +123,19 @@ async def test_handler_error_stops_the_poll_and_the_message_comes_back(
 
     with caplog.at_level(logging.ERROR, logger="service.inbound.imap"):
         summary = await poll(settings, engine, flaky)
-    assert summary == PollSummary(fetched=2, used=1)
-    assert calls == [message(1), message(2)]
+    assert summary == PollSummary(fetched=3, used=2, failed=1)
+    assert calls == [message(1), message(2), message(3)]  # UID 3 did not wait for UID 2
     assert "UID 2" in caplog.text and "database went away" in caplog.text
     row = progress(engine, settings)
-    assert row is not None and row.last_uid == 1 and row.lease_until is None
+    assert row is not None and row.last_uid == 3 and row.lease_until is None
     assert (await imap_server.flags())[2] == set()
 
-    assert await poll(settings, engine, flaky) == PollSummary(fetched=2, used=2)
-    assert calls == [message(1), message(2), message(2), message(3)]
+    # The next poll tries it again, from the copy kept of it, and nothing else.
+    assert await poll(settings, engine, flaky) == PollSummary(used=1, retried=1)
+    assert calls == [message(1), message(2), message(3), message(2)]
+    assert (await imap_server.flags())[2] == {"\\Seen"}
     assert await poll(settings, engine, flaky) == PollSummary()
+    assert len(calls) == 4
 
 
 async def test_uidvalidity_change_processes_the_folder_again(

@@ -73,6 +73,47 @@ def test_replies_in_the_mailbox_are_found_classified_and_matched(
         assert run_due_at(client)["imap"]["fetched"] == 0  # nothing new
 
 
+def nested_mime(depth: int) -> bytes:
+    """A message of multiparts inside multiparts, `depth` deep: Python's email parser
+    recurses once per level."""
+    body = b"Nothing to see.\r\n"
+    for level in range(depth):
+        body = (
+            b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+            + body
+            + b"\r\n--b%d--\r\n" % level
+        )
+    return (
+        b"From: odd@elsewhere.example\r\nTo: ada@home.example\r\nSubject: nested\r\n"
+        b"Message-ID: <nested.1@elsewhere.example>\r\nMIME-Version: 1.0\r\n" + body
+    )
+
+
+def test_a_message_that_breaks_the_parser_does_not_stop_reply_detection(
+    database_url: str, tmp_path: Path, imap_server: ImapAccount
+) -> None:
+    settings = make_settings(database_url, tmp_path, **imap_server.settings_overrides())
+    token = new_api_key(database_url)
+    with running_app(settings) as client:
+        made = client.post("/v1/declines", json=decline_body(), headers=auth(token)).json()
+        decline = wait_settled(client, token, made["id"])
+        raw = [
+            client.get(f"/v1/messages/{c['message']['id']}/raw", headers=auth(token)).content
+            for c in decline["contacts"]
+        ]
+        asyncio.run(imap_server.append(human_reply(raw[0], sender="charles@engines.example")))
+        asyncio.run(imap_server.append(nested_mime(1500)))
+        asyncio.run(imap_server.append(human_reply(raw[1], sender="mary@engines.example")))
+
+        first = run_due_at(client)
+        assert first["imap"]["fetched"] == 3  # all three in the one poll
+        after = client.get(f"/v1/declines/{decline['id']}", headers=auth(token)).json()
+        assert all(c["replied_at"] is not None for c in after["contacts"])
+        assert all(c["follow_up"]["status"] == "canceled" for c in after["contacts"])
+        for _ in range(3):  # whatever became of the odd one, later polls are not stuck
+            assert run_due_at(client)["imap"]["fetched"] == 0
+
+
 def test_an_unreachable_mailbox_does_not_stop_mail_or_calls(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -1,6 +1,7 @@
 """System: how mail leaves (or stays), the SMTP and IMAP settings with their secrets
 masked and a connection test for each, the follow-up rules, the scheduler's jobs, the
-database and the versions. Nothing here ever prints a password."""
+database, IMAP messages quarantined after failing, and the versions. Nothing here ever
+prints a password."""
 
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ from fastapi.responses import Response
 from sqlalchemy.engine import make_url
 
 from service.core.config import Settings, SmtpSecurity
-from service.core.db import normalize_url
+from service.core.db import normalize_url, session_scope
+from service.core.deps import SessionDep
+from service.core.errors import NotFound
 from service.dashboard.deps import AdminDep, CsrfDep
 from service.dashboard.render import page
 from service.follow_ups import jobs as follow_up_jobs
 from service.inbound import jobs as inbound_jobs
-from service.inbound.imap import ImapError, check_connection
-from service.jobs import PURGE_JOB_ID
+from service.inbound.imap import ImapError, check_connection, failures
+from service.jobs import PURGE_JOB_ID, PURGE_SESSIONS_JOB_ID
 from service.outbox import jobs as outbox_jobs
 
 router = APIRouter()
@@ -38,6 +41,7 @@ JOB_NAMES = {
     follow_up_jobs.JOB_ID: "Queue call reminders",
     inbound_jobs.JOB_ID: "Check the inbox for replies (IMAP)",
     PURGE_JOB_ID: "Forget old Idempotency-Keys",
+    PURGE_SESSIONS_JOB_ID: "Forget expired dashboard sessions",
 }
 
 
@@ -146,14 +150,34 @@ def _system_page(request: Request, **results: CheckResult | None) -> Response:
         jobs=scheduler_jobs(request),
         database=_database(request, settings),
         python_version=platform.python_version(),
+        quarantine=_quarantine(request),
+        max_tries=settings.imap_max_tries,
         smtp_result=results.get("smtp_result"),
         imap_result=results.get("imap_result"),
     )
 
 
+def _quarantine(request: Request) -> failures.Quarantine:
+    with session_scope(request.app.state.engine) as db:
+        return failures.overview(db)
+
+
 @router.get("/system")
 async def system(request: Request, _: AdminDep) -> Response:
     return _system_page(request)
+
+
+@router.get("/system/quarantine/{failure_id}.eml")
+def quarantined_eml(failure_id: str, _: AdminDep, db: SessionDep) -> Response:
+    found = failures.quarantined_raw(db, failure_id)
+    if found is None:
+        raise NotFound("no quarantined message with this id")
+    uid, raw = found
+    return Response(
+        raw,
+        media_type="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="imap-uid-{uid}.eml"'},
+    )
 
 
 # --- connection tests ----------------------------------------------------------------------
