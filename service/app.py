@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -11,12 +12,12 @@ from functools import partial
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from service import __version__
 from service.auth import admin
-from service.core import metrics
+from service.core import metrics, openapi
 from service.core.config import Settings
 from service.core.db import session_scope
 from service.core.deps import SettingsDep
@@ -25,6 +26,7 @@ from service.core.limits import BodySizeLimit
 from service.dashboard import router as dashboard
 from service.declines.router import router as declines_router
 from service.follow_ups.router import router as follow_ups_router
+from service.inbound import worker as inbound_readers
 from service.inbound.router import router as inbound_router
 from service.jobs import build_scheduler
 from service.jobs_router import router as jobs_router
@@ -57,7 +59,8 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
         # collector's full passes, which otherwise land as 40-100 ms pauses on requests.
         gc.freeze()
         try:
-            yield
+            with inbound_readers.running(settings.inbound_parse_workers):
+                yield
         finally:
             if clock:
                 clock.shutdown(wait=False)
@@ -74,10 +77,12 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
-        # A reply with a signature image or an attachment is easily over a mebibyte.
-        per_path={"/v1/inbound": settings.max_inbound_bytes},
+        # The inbound route takes whole emails (easily over a mebibyte): it checks the API
+        # key first, then MAX_INBOUND_BYTES as it reads, so a stranger's body is never read.
+        per_path={"/v1/inbound": sys.maxsize},
     )
     install_handlers(app)
+    openapi.install(app)
     app.include_router(declines_router)
     app.include_router(follow_ups_router)
     app.include_router(inbound_router)
@@ -124,6 +129,6 @@ def _add_health_routes(app: FastAPI) -> None:
             return problem(503, "Not ready", f"database unavailable: {exc.__class__.__name__}")
         return JSONResponse({"status": "ready", "delivery": settings.delivery})
 
-    @app.get("/metrics", tags=["health"])
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
     def prometheus() -> Response:
         return Response(metrics.render(app.state.engine), media_type="text/plain; version=0.0.4")

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.core.methods import allowed_methods
+from service.core.numbers import is_ascii_digits
+
 PROBLEM_JSON = "application/problem+json"
+DATABASE_BUSY_RETRY_SECONDS = 2
+
+
+class FieldProblem(BaseModel):
+    field: str | None = Field(
+        description="Where in the request, e.g. `contacts[1].email` or `query.cursor`; "
+        "null when the request as a whole is refused"
+    )
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail: what every error response of this API carries."""
+
+    # Some errors add members of their own; RFC 9457 lets clients ignore those they don't know.
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="Always `about:blank`: the status says what kind of error")
+    title: str = Field(description="The status in words, e.g. `Not found`")
+    status: int = Field(description="The HTTP status code, repeated")
+    detail: str = Field(description="What was wrong with this request, and what to do")
+    errors: list[FieldProblem] = Field(
+        default_factory=list, description="On 422 for invalid input: one entry per refused field"
+    )
 
 
 class AppError(Exception):
@@ -46,17 +75,26 @@ class Unprocessable(AppError):
     title = "Unprocessable request"
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    sent = dict(headers or {})
+    if status == 401:
+        sent.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=sent or None)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body",)]
     out = ""
     for part in parts:
-        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+        out += f"[{part}]" if is_ascii_digits(part) else (f".{part}" if out else part)
     return out
 
 
@@ -93,15 +131,23 @@ def install_handlers(app: FastAPI) -> None:
     async def _database_busy(_: Request, exc: OperationalError) -> JSONResponse:
         # SQLite's lock wait (busy_timeout) ran out, or PostgreSQL went away: the request
         # was rolled back as a whole, so it is safe to send again.
-        response = problem(
-            503, "Database busy", "the database is busy or unreachable; retry shortly"
+        return problem(
+            503,
+            "Database busy",
+            "the database is busy or unreachable; retry shortly",
+            headers={"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)},
         )
-        response.headers["Retry-After"] = "2"
-        return response
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            served = request.app
+            methods = allowed_methods(
+                request.scope["path"], document=served.openapi(), routes=served.router.routes
+            )
+            headers["Allow"] = ", ".join(methods)
+        return problem(exc.status_code, _title(exc.status_code), str(exc.detail), headers=headers)
 
 
 def _title(status: int) -> str:

@@ -16,6 +16,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_
 
 from service.core.errors import Unprocessable
+from service.core.numbers import parse_ascii_int
+
+# What the OpenAPI document says a cursor looks like (empty: the first page). The offset
+# pattern is the whole rule; a keyset cursor must also decode to a row we returned, which
+# only `older_than` can tell.
+OFFSET_DIGITS = 9
+OFFSET_CURSOR_PATTERN = f"^[0-9]{{0,{OFFSET_DIGITS}}}$"
+KEYSET_CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
 
 
 def keyset_cursor(created_at: datetime, row_id: str) -> str:
@@ -45,9 +53,10 @@ def contains(text: str) -> str:
 def offset_from(cursor: str | None) -> int:
     if not cursor:
         return 0
-    if not cursor.isdigit() or len(cursor) > 9:
+    offset = parse_ascii_int(cursor, max_digits=OFFSET_DIGITS)
+    if offset is None:
         raise Unprocessable("cursor is not one this service returned; start again without it")
-    return int(cursor)
+    return offset
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from service.core import metrics
 from service.core.db import on_commit, utcnow
 from service.core.deps import ApiKeyDep, SessionDep, SettingsDep
+from service.core.paging import KEYSET_CURSOR_PATTERN
 from service.declines import service
 from service.declines.schemas import DeclineCreate, DeclinePublic, DeclinesPublic, PreviewPublic
 from service.declines.views import to_public
@@ -18,7 +19,21 @@ from service.models import DeclineStatus
 router = APIRouter(prefix="/v1", tags=["declines"])
 
 
-@router.post("/declines", status_code=201, response_model=DeclinePublic)
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the "
+        "same Idempotency-Key and body: nothing was sent again",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
+@router.post(
+    "/declines",
+    status_code=201,
+    response_model=DeclinePublic,
+    responses={201: {"headers": REPLAYED}},
+)
 def create_decline(
     body: DeclineCreate,
     request: Request,
@@ -59,7 +74,9 @@ def list_declines(
     status: DeclineStatus | None = None,
     company: Annotated[str | None, Query(max_length=200)] = None,
     contact_email: Annotated[str | None, Query(max_length=320)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, json_schema_extra={"pattern": KEYSET_CURSOR_PATTERN})
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DeclinesPublic:
     rows, next_cursor = service.list_page(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from service.core.db import utcnow
 from service.core.deps import ApiKeyDep, SessionDep, SettingsDep
-from service.core.paging import offset_from
+from service.core.paging import OFFSET_CURSOR_PATTERN, offset_from
 from service.declines.schemas import ContactPublic
 from service.declines.views import contact_public
 from service.follow_ups import service
@@ -24,7 +24,10 @@ def list_follow_ups(
     settings: SettingsDep,
     api_key: ApiKeyDep,
     status: FollowUpStatus | None = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    # The pattern is documented, not enforced here: offset_from refuses in clearer words.
+    cursor: Annotated[
+        str | None, Query(max_length=20, json_schema_extra={"pattern": OFFSET_CURSOR_PATTERN})
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FollowUpsPublic:
     """Calls to make (`status=due`), soonest first, each with its scripts."""
@@ -43,7 +46,11 @@ def list_follow_ups(
     )
 
 
-@router.post("/contacts/{contact_id}/calls", response_model=ContactPublic)
+@router.post(
+    "/contacts/{contact_id}/calls",
+    response_model=ContactPublic,
+    responses={409: {"description": "The decline was canceled, or this call is already closed"}},
+)
 def log_call(
     contact_id: str, body: CallIn, session: SessionDep, settings: SettingsDep, api_key: ApiKeyDep
 ) -> ContactPublic:
