@@ -1,4 +1,4 @@
-"""`python -m bench`: machine facts, then four sections, each beside its own baseline."""
+"""`python -m bench`: machine facts, then six sections, each beside its own baseline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from bench import acceptance, compose_cost, dashboard, delivery
+from bench import acceptance, compose_cost, dashboard, delivery, inbound
 from bench.fixtures import postgres_version, render_messages, temp_dir
 from bench.report import load_note, machine_facts
 from bench.sink import SinkProcess
@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--declines", type=int, default=10_000, help="stored for the pages")
     parser.add_argument("--page-requests", type=int, default=30, help="requests per page row")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--inbound-rounds", type=int, default=3, help="passes over the corpus")
+    parser.add_argument(
+        "--real-mail", help="a directory of real .eml files (else DECLINE_BENCH_REAL_MAIL)"
+    )
     args = parser.parse_args(argv)
 
     # The service logs "capture mode ..." at startup; this is a benchmark, not a deployment.
@@ -50,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             dashboard.run(
                 args.page_requests, directory, postgres=pg is not None, declines=args.declines
             )
+            inbound.run(args.inbound_rounds, inbound.real_mail_dir(args.real_mail))
     except KeyboardInterrupt:
         print("\ninterrupted: the sink, temp files and any bench_* database were cleaned up")
         return 130

@@ -26,6 +26,7 @@ from service.declines import service as declines
 from service.declines.schemas import ContactPublic, DeclinePublic
 from service.declines.status import aggregate
 from service.declines.views import to_public
+from service.inbound.guard import over_cap
 from service.models import (
     CallAttempt,
     Contact,
@@ -196,6 +197,7 @@ INBOUND_WORDS = {
     "auto_reply": "Automatic reply",
     "bounce": "Bounce",
     "unmatched": "Mail",
+    "unparseable": "Unreadable mail",
 }
 
 
@@ -401,6 +403,8 @@ SHOWN_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-
 def mail_parts(raw: bytes) -> MailParts:
     """The headers, HTML and text parts of a kept message, for display (never executed)."""
     source = raw.decode("utf-8", errors="replace")
+    if over_cap(raw) is not None:  # the parser would be slow on it, or fail: source only
+        return MailParts([], None, None, source)
     try:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
     except Exception:  # noqa: BLE001 - a kept copy we cannot parse is still shown as source

@@ -94,6 +94,7 @@ def recent_activity(session: Session, limit: int = 15) -> list[Activity]:
         "auto_reply": "Auto-reply from",
         "bounce": "Bounce for",
         "unmatched": "Unmatched mail from",
+        "unparseable": "Unreadable mail (kept, not acted on) from",
     }
     for record, contact in inbound:
         who = contact.name if contact else (record.from_address or "unknown sender")

@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import email
 import email.policy
+import html
 import quopri
 import re
 import unicodedata
@@ -52,16 +52,20 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from enum import StrEnum
-from html.parser import HTMLParser
 
-__all__ = ["Detected", "InboundMail", "extract_return_date", "message_ids", "parse"]
+__all__ = ["Detected", "InboundMail", "NotAnEmail", "extract_return_date", "message_ids", "parse"]
 
 MAX_SUBJECT_CHARS = 998  # RFC 5322's line limit: no real subject is longer
 _MAX_PARTS = 500  # a pathological MIME tree is not worth walking further
 _MAX_SCAN_CHARS = 200_000  # how much body text the bounce heuristics read
+_MAX_HTML_CHARS = 1_000_000  # the HTML that text comes from (markup outweighs it)
 _MAX_DATE_SCAN_CHARS = 20_000  # an out-of-office note says when early; later text is noise
 _MAX_HEADER_CHARS = 100_000
 _Day = date  # InboundMail has a field named `date`, which hides the type inside the class
+
+
+class NotAnEmail(ValueError):
+    """The bytes are no email at all (empty, or no header): refused, not kept."""
 
 
 class Detected(StrEnum):
@@ -89,15 +93,16 @@ class InboundMail:
 
 
 def parse(raw: bytes) -> InboundMail:
-    """Parse and classify one message. Raises ValueError only when `raw` is empty or has no
-    header at all; any other damage degrades to missing fields, never an exception."""
+    """Parse and classify one message. Raises NotAnEmail only when `raw` is empty or has no
+    header at all; any other damage degrades to missing fields. Unbounded work: callers go
+    through service.inbound.reader, which checks the caps first."""
     # A leading blank line would make the parser read every header as body text.
     raw = raw.lstrip(b"\r\n")
     if not raw.strip():
-        raise ValueError("empty message")
+        raise NotAnEmail("empty message")
     msg = _message_from_bytes(raw)
     if not list(msg.raw_items()):
-        raise ValueError("no header in message")
+        raise NotAnEmail("no header in message")
 
     parts = _own_parts(msg)
     subject = _subject(msg)
@@ -299,40 +304,38 @@ def _decoded_part(part: Message) -> str:
     return data.decode("cp1252", errors="replace")
 
 
-class _HtmlText(HTMLParser):
-    _BLOCKS = frozenset({"p", "div", "li", "tr", "table", "blockquote", "h1", "h2", "h3", "h4"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._hidden += 1
-        elif tag == "br":
-            self.chunks.append("\n")
-        elif tag in self._BLOCKS:
-            self.chunks.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in self._BLOCKS:
-            self.chunks.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.chunks.append(data)
+_HTML_BLOCKS = frozenset({"p", "div", "li", "tr", "table", "blockquote", "h1", "h2", "h3", "h4"})
+_HTML_HIDDEN = frozenset({"script", "style"})
+# One pass, each piece consumed whole (an unclosed comment, tag or quote runs to the end):
+# html.parser rescans unclosed constructs, which is quadratic on "<a <a <a ...".
+_HTML_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(?P<close>/?)(?P<tag>[a-zA-Z][a-zA-Z0-9:-]*)"
+    r"""(?:[^'">]+|"[^"]*(?:"|\Z)|'[^']*(?:'|\Z))*(?:>|\Z)"""
+    r"|<[!?/][^>]*(?:>|\Z)"
+    r"|(?P<text>[^<]+|<)",
+    re.S,
+)
 
 
 def _html_to_text(html_text: str) -> str:
-    parser = _HtmlText()
-    # HTMLParser is lenient; should it still give up, keep whatever it read by then.
-    with contextlib.suppress(Exception):
-        parser.feed(html_text)
-        parser.close()
-    return "".join(parser.chunks)
+    """The visible text of an HTML body, with paragraph breaks where blocks end."""
+    chunks: list[str] = []
+    hidden = 0
+    for token in _HTML_TOKEN.finditer(html_text[:_MAX_HTML_CHARS]):
+        text = token.group("text")
+        if text is not None:
+            if not hidden:
+                chunks.append(html.unescape(text))
+            continue
+        tag = (token.group("tag") or "").lower()
+        if tag in _HTML_HIDDEN:
+            hidden = max(0, hidden - 1) if token.group("close") else hidden + 1
+        elif tag == "br":
+            chunks.append("\n")
+        elif tag in _HTML_BLOCKS:
+            chunks.append("\n\n")
+    return "".join(chunks)
 
 
 def _texts(parts: Iterable[Message], *, attachments: bool) -> list[str]:

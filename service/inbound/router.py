@@ -25,14 +25,31 @@ class UnsupportedMediaType(AppError):
     title = "Unsupported Media Type"
 
 
-async def raw_message(request: Request) -> bytes:
-    """The request body as is, when it is declared as a message."""
+class BodyTooLarge(AppError):
+    status_code = 413
+    title = "Request body too large"
+
+
+async def raw_message(request: Request, _: ApiKeyDep, settings: SettingsDep) -> bytes:
+    """The request body as is, when it is declared as a message: read only once the key
+    is known good (the size middleware leaves this path to it), and never past the limit."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in RAW_TYPES:
         raise UnsupportedMediaType(
             "send the raw message as the body with Content-Type: message/rfc822"
         )
-    return await request.body()
+    limit = settings.max_inbound_bytes
+    too_large = BodyTooLarge(f"the request body is over the {limit} byte limit")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.post(
@@ -52,7 +69,8 @@ def inbound(
     settings: SettingsDep,
     api_key: ApiKeyDep,
 ) -> InboundPublic:
-    """Take one raw RFC 822 message (what mail providers' inbound routes post)."""
+    """Take one raw RFC 822 message (what mail providers' inbound routes post). One that
+    cannot be read within the parsing caps is kept as `unparseable` and changes nothing."""
     try:
         record = service.ingest(
             session=session,

@@ -18,7 +18,9 @@ from service.core.config import Settings
 from service.core.db import on_commit
 from service.declines import status as decline_status
 from service.follow_ups import service as follow_ups
-from service.inbound.classify import Detected, InboundMail, parse
+from service.inbound import worker
+from service.inbound.classify import Detected, InboundMail
+from service.inbound.reader import Unparseable
 from service.models import (
     ApiKey,
     Contact,
@@ -53,8 +55,21 @@ def ingest(
     api_key: ApiKey | None = None,
 ) -> InboundMessage:
     """Keep `raw`, classify and match it, apply what it means. Raises ValueError when `raw`
-    is not an email at all. With `api_key`, only that key's declines can match."""
-    mail = parse(raw)
+    is not an email at all. With `api_key`, only that key's declines can match. A message
+    that cannot be read within the parsing caps and time is kept as unparseable and does
+    nothing: it is no reply, so it neither cancels a call nor matches a contact."""
+    mail = worker.shared_pool().read(raw, timeout=settings.inbound_parse_timeout_seconds)
+    if isinstance(mail, Unparseable):
+        record = InboundMessage(
+            source=source,
+            api_key_id=api_key.id if api_key else None,
+            raw=raw,
+            detected=InboundKind.unparseable,
+            classification=InboundKind.unparseable,
+            detail=mail.reason[:2000],
+            received_at=now,
+        )
+        return _kept(session, record)
     match = _match(session, mail, api_key, now)
     record = InboundMessage(
         source=source,
@@ -86,6 +101,10 @@ def ingest(
             )
         elif mail.detected is Detected.bounce:
             _bounced(session, match, mail.reason, settings)
+    return _kept(session, record)
+
+
+def _kept(session: Session, record: InboundMessage) -> InboundMessage:
     session.add(record)
     session.flush()
     on_commit(session, metrics.INBOUND.labels(classification=record.classification).inc)

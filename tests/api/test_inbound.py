@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
+import socket
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -198,3 +200,58 @@ def test_a_bounce_for_an_email_we_still_hold_as_queued_stops_it_and_makes_the_ca
         "Call Charles Babbage (Analytical Engines Ltd): make sure your email arrived",
         "Call Mary Somerville (Analytical Engines Ltd): your email did not arrive",
     ]
+
+
+def _unauthenticated_head(length: int) -> bytes:
+    return (
+        b"POST /v1/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: message/rfc822\r\nContent-Length: %d\r\n\r\n" % length
+    )
+
+
+def _answer(sock) -> bytes:
+    """One HTTP response, headers and body (the server closes or says its length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    while match and len(body) < int(match.group(1)):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_inbound_checks_the_key_before_reading_the_body(settings: Settings) -> None:
+    """A stranger's upload is refused from its headers alone: 401 while the body it
+    announces has not been sent at all, and 401 (not 413) for one over the limit."""
+    from tests.browser import serve
+
+    with serve(settings, scheduler=False) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        for length in (20 * 1024 * 1024, settings.max_inbound_bytes + 1):
+            with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+                sock.sendall(_unauthenticated_head(length))  # and no body
+                answer = _answer(sock)
+            assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+            assert b"application/problem+json" in answer
+            assert b'"status":401' in answer.replace(b" ", b"")
+
+
+def test_inbound_answers_401_before_415_and_413(
+    client: TestClient, token: str, settings: Settings
+) -> None:
+    as_json = client.post("/v1/inbound", json={"raw": "x"})
+    assert as_json.status_code == 401
+    assert as_json.headers["content-type"].startswith("application/problem+json")
+    too_big = b"Subject: x\r\n\r\n" + b"x" * settings.max_inbound_bytes
+    assert client.post("/v1/inbound", content=too_big, headers=RFC822).status_code == 401
+    refused = client.post("/v1/inbound", content=too_big, headers=auth(token) | RFC822)
+    assert refused.status_code == 413
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "byte limit" in refused.json()["detail"]
