@@ -25,6 +25,7 @@ from bench.fixtures import (
 from bench.report import Row, ratio, table
 from bench.sink import HOST, SinkProcess
 from service.core.db import utcnow
+from service.outbox import recording
 from service.outbox import service as outbox_service
 from service.outbox.policy import Outcome
 from service.outbox.service import Outbox
@@ -43,15 +44,22 @@ class Run:
 
 @contextlib.contextmanager
 def phase_clock() -> Iterator[dict[str, float]]:
-    """Time the three phases of `run_pass` by wrapping the module's helpers for the duration
+    """Time the phases of `run_pass` by wrapping the outbox's helpers for the duration
     (read-only use of service/outbox: nothing there is changed on disk).
 
-    claim and record are timed inside their worker thread (the database work itself); the
-    rest of the pass (thread hand-offs, the event loop, batching) shows up as "other". A
-    batch is recorded while the next one is sent, so "other" goes negative by the overlap."""
-    spent = {"claim": 0.0, "send": 0.0, "record": 0.0}
-    names = ("_claim", "_record", "send_all")
-    saved = {name: getattr(outbox_service, name) for name in names}
+    claim, note (committing that a server took a message) and record (the full record, a
+    batch at a time) are timed inside their worker thread, beside the sending. send and
+    wait are summed over the senders: a sender's time on the wire, and waiting for the
+    note of its message before it may take the next one."""
+    spent = {"claim": 0.0, "note": 0.0, "record": 0.0, "send": 0.0, "wait": 0.0, "notes": 0.0}
+    phases = {
+        "claim": (outbox_service, "_claim"),
+        "note": (recording, "write_acceptances"),
+        "record": (recording, "write_outcomes"),
+        "send": (outbox_service, "send_one"),
+        "wait": (recording.GroupCommit, "accepted"),
+    }
+    saved = [(owner, name, getattr(owner, name)) for owner, name in phases.values()]
 
     def timed(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -60,24 +68,28 @@ def phase_clock() -> Iterator[dict[str, float]]:
                 return fn(*args, **kwargs)
             finally:
                 spent[phase] += time.perf_counter() - start
+                spent["notes"] += phase == "note"
 
         return wrapper
 
-    async def send_all(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return await saved["send_all"](*args, **kwargs)
-        finally:
-            spent["send"] += time.perf_counter() - start
+    def timed_async(phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                spent[phase] += time.perf_counter() - start
 
-    setattr(outbox_service, "_claim", timed("claim", saved["_claim"]))  # noqa: B010
-    setattr(outbox_service, "_record", timed("record", saved["_record"]))  # noqa: B010
-    setattr(outbox_service, "send_all", send_all)  # noqa: B010
+        return wrapper
+
+    for (owner, name, fn), phase in zip(saved, phases, strict=True):
+        wrap = timed_async if asyncio.iscoroutinefunction(fn) else timed
+        setattr(owner, name, wrap(phase, fn))
     try:
         yield spent
     finally:
-        for name, fn in saved.items():
-            setattr(outbox_service, name, fn)
+        for owner, name, fn in saved:
+            setattr(owner, name, fn)
 
 
 def _check(sink: SinkProcess, before: int, expected: int, extra: str = "") -> str:
@@ -153,6 +165,9 @@ class NullTransport:
     async def send(self, item: OutgoingMail) -> Outcome:
         return Outcome.delivered("250 OK (null transport)")
 
+    def new_batch(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 
@@ -193,14 +208,20 @@ def outbox_run(
             elapsed, claimed, sent = asyncio.run(one_pass())
         stored = count_sent(engine)
         batches = -(-len(messages) // settings.outbox_batch_size)
-        extra = f"{batches} batches of {settings.outbox_batch_size}; {stored} marked sent"
+        extra = (
+            f"{batches} batches of {settings.outbox_batch_size},"
+            f" {phases['notes']:.0f} note commits; {stored} marked sent"
+        )
         if transport is None:
             note = _check(sink, before, len(messages), extra)
         else:
             note = f"nothing on the wire; {extra}"
         if claimed != len(messages) or sent != len(messages) or stored != len(messages):
             note += f" (claimed {claimed}, sent {sent}: INCOMPLETE)"
-        phases["other"] = elapsed - sum(phases.values())
+        senders = settings.smtp_connections
+        phases["send"] /= senders
+        phases["wait"] /= senders
+        phases["idle"] = elapsed - phases["send"] - phases["wait"]
         return Run(len(messages) / elapsed, elapsed, note, dict(phases))
 
 
@@ -303,18 +324,17 @@ def run(
 def _phases(runs: Sequence[tuple[str, Run]], n: int, raw_rate: float) -> None:
     """Where an outbox pass spends its time, per message."""
     title = (
-        "   where the outbox's time goes (us per message; claim/record timed in their thread;"
-        " record overlaps the next send, so other < 0 is time saved by that overlap)"
+        "   where the outbox's time goes (us per message; a sender's time on the wire (send),"
+        " waiting for its acceptance to be noted (wait) or for work (idle); claim, note and"
+        " record run in a thread, beside the senders)"
     )
-    headers = ("run", "total", "claim", "send", "record", "other")
+    headers = ("run", "total", "send", "wait", "idle", "claim", "note", "record")
     cells = []
     for name, result in runs:
         per = {k: v / n * 1e6 for k, v in result.phases.items()}
-        values = [result.seconds / n * 1e6, per["claim"], per["send"], per["record"]]
-        cells.append((name, *(f"{v:,.0f}" for v in values), f"{per['other']:,.0f}"))
-    cells.append(
-        ("raw SMTP round trip, 1 connection (A)", f"{1e6 / raw_rate:,.0f}", "", "", "", "")
-    )
+        values = [result.seconds / n * 1e6] + [per[k] for k in headers[2:]]
+        cells.append((name, *(f"{v:,.0f}" for v in values)))
+    cells.append(("raw SMTP round trip, 1 connection (A)", f"{1e6 / raw_rate:,.0f}", *[""] * 6))
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     print()
     print(title)

@@ -1,283 +1,141 @@
-"""Claim due messages, send them, record what happened. Safe on several replicas at once."""
+"""Claim due messages, send them, record each outcome as it comes. Safe on several replicas.
+
+A pass runs SMTP_CONNECTIONS senders. Each takes the next claimed message, sends it, and
+once a server took it, waits until that is committed before it takes another (the commit
+is shared with the other senders: see `recording`). That wait bounds duplicates: if the
+process dies, the only messages a server may have taken without our record of it are the
+ones on the senders at that moment, at most one each. Meanwhile a feeder claims the next
+batch before the senders run dry, and a heartbeat keeps every claim's lease alive.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from collections import deque
+from datetime import datetime
 
-from sqlalchemy import Engine, Table, and_, bindparam, exists, or_, select, update
-from sqlalchemy.orm import Session
-from sqlmodel import SQLModel
+from sqlalchemy import Engine
 
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
-from service.declines import status as decline_status
-from service.follow_ups import service as follow_ups
-from service.models import Decline, Message, MessageStatus
-from service.outbox.policy import Decision, Outcome, decide
+from service.outbox.claims import ClaimedMessage, claim_due
+from service.outbox.leases import Leases
+from service.outbox.policy import Outcome, OutcomeKind
+from service.outbox.recording import GroupCommit, OutcomeBatch, PassSummary
 from service.outbox.transports import Transport, make_transport
 
 log = logging.getLogger(__name__)
 
-MESSAGES: Table = SQLModel.metadata.tables[Message.__tablename__]
-DECLINES: Table = SQLModel.metadata.tables[Decline.__tablename__]
 
-
-@dataclass(frozen=True)
-class ClaimedMessage:
-    """A message this worker holds a lease on: everything needed to send and record it."""
-
-    id: str
-    decline_id: str
-    envelope_from: str
-    envelope_to: str
-    raw: bytes
-    attempts: int
-    created_at: datetime
-    token: str
-
-
-@dataclass
-class PassSummary:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    canceled: int = 0
-
-    def __iadd__(self, other: PassSummary) -> PassSummary:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
-        return self
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-
-def claim_due(
-    *, session: Session, now: datetime, limit: int, lease_seconds: float, token: str
-) -> list[ClaimedMessage]:
-    """Lease up to `limit` due messages to `token` in one statement; flush only."""
-    m, d = MESSAGES.c, DECLINES.c
-    clock = utcnow()
-    # Leases live on the real clock, whatever `now` says: a `--now` in the past must not
-    # hand out leases that are already over, nor one in the future steal live ones.
-    lease_until = max(now, clock) + timedelta(seconds=lease_seconds)
-    due = or_(
-        and_(m.status == MessageStatus.queued, m.next_attempt_at <= now),
-        and_(
-            m.status == MessageStatus.sending,
-            or_(m.lease_until.is_(None), m.lease_until < min(now, clock)),
-        ),
-    )
-    canceled = exists().where(d.id == m.decline_id, d.canceled_at.is_not(None))
-    pick = (
-        select(m.id)
-        .where(due, ~canceled)
-        .order_by(m.next_attempt_at, m.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds BEGIN IMMEDIATE instead
-    )
-    stmt = (
-        update(MESSAGES)
-        .where(m.id.in_(pick))
-        .values(
-            status=MessageStatus.sending,
-            lease_until=lease_until,
-            claim_token=token,
-            attempts=m.attempts + 1,
-        )
-        .returning(
-            m.id, m.decline_id, m.envelope_from, m.envelope_to, m.raw, m.attempts, m.created_at
-        )
-    )
-    rows = session.execute(stmt).all()
-    claimed = [
-        ClaimedMessage(
-            id=r.id,
-            decline_id=r.decline_id,
-            envelope_from=r.envelope_from,
-            envelope_to=r.envelope_to,
-            raw=r.raw,
-            attempts=r.attempts,
-            created_at=r.created_at,
-            token=token,
-        )
-        for r in rows
-    ]
-    return sorted(claimed, key=lambda c: c.created_at)
-
-
-def record_outcomes(
-    *,
-    session: Session,
-    outcomes: Sequence[tuple[ClaimedMessage, Outcome]],
-    now: datetime,
-    settings: Settings,
-) -> PassSummary:
-    """Store each outcome on a message this claim still holds; refresh their declines."""
-    give_up_after = timedelta(hours=settings.outbox_give_up_hours)
-    canceled = _canceled_declines(session, {item.decline_id for item, _ in outcomes})
-    delivered: dict[str, list[ClaimedMessage]] = {}  # by claim token
-    replies: dict[str, str] = {}  # the server's words on taking each message
-    others: list[tuple[ClaimedMessage, Decision]] = []
-    for item, outcome in outcomes:
-        decision = decide(
-            outcome,
-            attempts=item.attempts,
-            created_at=item.created_at,
-            now=now,
-            give_up_after=give_up_after,
-        )
-        if decision.status == MessageStatus.queued and item.decline_id in canceled:
-            # Canceled while this attempt was in flight: no retry, and say so.
-            decision = Decision(MessageStatus.canceled, None, decision.last_error)
-        if decision.status == MessageStatus.sent:
-            delivered.setdefault(item.token, []).append(item)
-            replies[item.id] = outcome.detail[:500]
-        else:
-            others.append((item, decision))
-
-    summary = PassSummary()
-    touched: set[str] = set()
-    # The common case, every message sent, is one statement per batch.
-    for token, items in delivered.items():
-        values: dict[str, object] = {
-            "status": MessageStatus.sent,
-            "last_error": None,
-            "sent_at": utcnow(),
-        }
-        stored = _store(session, [i.id for i in items], token, values)
-        for item in items:
-            if _kept(item, stored, "sent"):
-                touched.add(item.decline_id)
-                _count(summary, MessageStatus.sent, item.id, None)
-        _keep_replies(session, {i: replies[i] for i in stored if replies.get(i)})
-        # The phone step's clock starts when the email is out.
-        follow_ups.schedule_sent(session, stored, settings)
-    failed: list[str] = []
-    for item, decision in others:
-        values = {"status": decision.status, "last_error": decision.last_error}
-        if decision.next_attempt_at is not None:
-            values["next_attempt_at"] = decision.next_attempt_at
-        if _kept(item, _store(session, [item.id], item.token, values), decision.status):
-            touched.add(item.decline_id)
-            _count(summary, decision.status, item.id, decision.last_error)
-            if decision.status == MessageStatus.failed:
-                failed.append(item.id)
-    decline_status.refresh(session, touched)
-    # An email that will never arrive leaves the phone as the only way: call now.
-    follow_ups.undelivered(session, failed, settings)
-    return summary
-
-
-def _keep_replies(session: Session, replies: dict[str, str]) -> None:
-    """Remember what the server said when it took each message (one executemany)."""
-    if replies:
-        session.execute(
-            update(MESSAGES).where(MESSAGES.c.id == bindparam("message")),
-            [{"message": key, "smtp_reply": text} for key, text in replies.items()],
-        )
-
-
-def _store(session: Session, ids: list[str], token: str, values: dict[str, object]) -> set[str]:
-    """Write `values` to the rows this claim still holds; return the ids written."""
-    m = MESSAGES.c
-    stmt = (
-        update(MESSAGES)
-        .where(m.id.in_(ids), m.claim_token == token, m.status == MessageStatus.sending)
-        .values(**values, lease_until=None, claim_token=None)
-        .returning(m.id)
-    )
-    return set(session.execute(stmt).scalars())
-
-
-def _kept(item: ClaimedMessage, stored: set[str], what: str) -> bool:
-    if item.id in stored:
-        return True
-    # Our lease ran out and another worker holds the message now: its result wins.
-    log.warning("message %s: lease lost before recording %s", item.id, what)
-    return False
-
-
-def _canceled_declines(session: Session, decline_ids: set[str]) -> set[str]:
-    """Which of these declines are canceled, with their rows locked until we commit.
-
-    The lock orders us with a concurrent cancel (which updates the decline row first): either
-    it sees the message we re-queue, or we see its canceled_at. Without it, a retry could
-    outlive the cancel.
-    """
-    d = DECLINES.c
-    rows = session.execute(
-        select(d.id, d.canceled_at)
-        .where(d.id.in_(sorted(decline_ids)))
-        .order_by(d.id)
-        .with_for_update()
-    )
-    return {decline_id for decline_id, canceled_at in rows if canceled_at is not None}
-
-
-def _count(summary: PassSummary, status: MessageStatus, message_id: str, error: str | None) -> None:
-    if status == MessageStatus.sent:
-        summary.sent += 1
-    elif status == MessageStatus.failed:
-        summary.failed += 1
-        log.warning("message %s failed: %s", message_id, error)
-    elif status == MessageStatus.canceled:
-        summary.canceled += 1
-    else:
-        summary.retried += 1
-        log.info("message %s will be retried: %s", message_id, error)
-
-
-async def send_all(transport: Transport, batch: Sequence[ClaimedMessage]) -> list[Outcome]:
-    """Send concurrently; each message gets its own outcome, whatever happens to the others."""
-
-    async def one(item: ClaimedMessage) -> Outcome:
-        try:
-            return await transport.send(item)
-        except Exception as exc:  # a transport bug must cost a retry, never the batch
-            log.exception("transport %s failed on message %s", transport.name, item.id)
-            return Outcome.transient(f"unexpected {type(exc).__name__}: {exc}")
-
-    return list(await asyncio.gather(*(one(item) for item in batch)))
+async def send_one(transport: Transport, item: ClaimedMessage) -> Outcome:
+    """Hand one message over; a transport bug costs this message a retry, nothing more."""
+    try:
+        return await transport.send(item)
+    except Exception as exc:  # noqa: BLE001 - reported as this message's outcome
+        log.exception("transport %s failed on message %s", transport.name, item.id)
+        return Outcome.transient(f"unexpected {type(exc).__name__}: {exc}")
 
 
 async def run_pass(
     *, engine: Engine, transport: Transport, settings: Settings, now: datetime | None = None
 ) -> PassSummary:
-    """Claim, send and record batches until nothing is due (as of `now`, default: the clock)."""
-    total = PassSummary()
-    # One batch is recorded while the next is claimed and sent, so the SMTP connections do
-    # not sit idle during the database work. At most two batches are ever unrecorded.
-    recording: asyncio.Task[PassSummary] | None = None
-    try:
+    """Claim, send and record until nothing is due (as of `now`, default: the clock)."""
+    return await _Pass(engine=engine, transport=transport, settings=settings, now=now).run()
+
+
+class _Pass:
+    def __init__(
+        self, *, engine: Engine, transport: Transport, settings: Settings, now: datetime | None
+    ) -> None:
+        self.engine, self.transport, self.settings, self.now = engine, transport, settings, now
+        self.senders = settings.smtp_connections
+        self.leases = Leases(engine, settings.outbox_lease_seconds)
+        self.acceptances = GroupCommit(engine)
+        self.outcomes = OutcomeBatch(
+            engine=engine, settings=settings, now=now, on_recorded=self.leases.release
+        )
+        self.todo: deque[ClaimedMessage] = deque()
+        self.busy = 0  # senders between taking a message and handing its outcome over
+        self.over = False
+        self.claimed = 0
+        self.changed = asyncio.Condition()
+
+    async def run(self) -> PassSummary:
+        tasks = [asyncio.create_task(self._feed())]
+        tasks += [asyncio.create_task(self._send()) for _ in range(self.senders)]
+        heartbeat = asyncio.create_task(self.leases.heartbeat())
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in (*tasks, heartbeat):
+                task.cancel()
+            await asyncio.gather(*tasks, heartbeat, return_exceptions=True)
+            await self.acceptances.close()
+            await self.outcomes.close()
+        self.outcomes.summary.claimed = self.claimed
+        return self.outcomes.summary
+
+    def _senders_idle(self) -> bool:
+        return not self.todo and not self.busy
+
+    async def _feed(self) -> None:
         while True:
-            token = str(uuid.uuid4())
-            batch = await asyncio.to_thread(_claim, engine, settings, now or utcnow(), token)
-            if not batch:
-                if recording is None:
-                    break
-                # Recording can queue mail of its own (a failed email's call reminder).
-                total += await recording
-                recording = None
-                continue
-            total.claimed += len(batch)
-            outcomes = await send_all(transport, batch)
-            pairs = list(zip(batch, outcomes, strict=True))
-            if recording is not None:
-                total += await recording
-            recording = asyncio.ensure_future(
-                asyncio.to_thread(_record, engine, settings, pairs, now or utcnow())
+            settled = self._senders_idle() and self.outcomes.idle
+            claimed_at = self.leases.start_clock()
+            batch = await asyncio.to_thread(
+                _claim, self.engine, self.settings, self.now or utcnow(), str(uuid.uuid4())
             )
-    finally:
-        if recording is not None:
-            total += await recording
-    return total
+            if not batch and settled:
+                async with self.changed:
+                    self.over = True
+                    self.changed.notify_all()
+                return
+            async with self.changed:
+                if batch:
+                    self.leases.hold(batch, claimed_at=claimed_at)
+                    self.transport.new_batch()
+                    self.todo.extend(batch)
+                    self.claimed += len(batch)
+                    self.changed.notify_all()
+                    # Claim again while the senders still have one message each to go.
+                    await self.changed.wait_for(lambda: len(self.todo) <= self.senders)
+                    continue
+                await self.changed.wait_for(self._senders_idle)
+            # Recording can queue mail of its own (a failed email's call reminder).
+            await self.outcomes.flush()
+
+    async def _send(self) -> None:
+        while True:
+            async with self.changed:
+                await self.changed.wait_for(lambda: bool(self.todo) or self.over)
+                if not self.todo:
+                    return
+                item = self.todo.popleft()
+                self.busy += 1
+                self.changed.notify_all()
+            handed_over = False
+            try:
+                if self.leases.start(item):
+                    self.outcomes.add(item, await self._attempt(item))
+                    handed_over = True  # the lease is released once the outcome is recorded
+            finally:
+                if not handed_over:
+                    self.leases.release(item)
+                async with self.changed:
+                    self.busy -= 1
+                    self.changed.notify_all()
+
+    async def _attempt(self, item: ClaimedMessage) -> Outcome:
+        if item.accepted_at is not None:
+            # A server took it on an attempt whose worker died before the full record.
+            return Outcome.delivered(item.smtp_reply or "")
+        outcome = await send_one(self.transport, item)
+        if outcome.kind is OutcomeKind.sent:
+            # Noted before this sender takes another message: the bound on duplicates.
+            await self.acceptances.accepted(item, outcome.detail)
+        return outcome
 
 
 def _claim(engine: Engine, settings: Settings, now: datetime, token: str) -> list[ClaimedMessage]:
@@ -289,16 +147,6 @@ def _claim(engine: Engine, settings: Settings, now: datetime, token: str) -> lis
             lease_seconds=settings.outbox_lease_seconds,
             token=token,
         )
-
-
-def _record(
-    engine: Engine,
-    settings: Settings,
-    pairs: Sequence[tuple[ClaimedMessage, Outcome]],
-    now: datetime,
-) -> PassSummary:
-    with session_scope(engine) as session:
-        return record_outcomes(session=session, outcomes=pairs, now=now, settings=settings)
 
 
 class Outbox:

@@ -41,6 +41,10 @@ class Transport(Protocol):
         """Hand one message over; never raise for a delivery problem, report it instead."""
         ...
 
+    def new_batch(self) -> None:
+        """More messages were claimed: a server that could not be reached gets asked again."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -79,6 +83,9 @@ class CaptureTransport:
             raise
         return target
 
+    def new_batch(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 
@@ -97,25 +104,21 @@ class SmtpTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] | None = None
         self.connections_opened = 0  # for logs and tests: how often we had to (re)connect
-        self._in_flight = 0
         self._down: Outcome | None = None  # why connecting failed, while this batch lasts
 
     async def send(self, item: OutgoingMail) -> Outcome:
         pool = self._pool()
-        self._in_flight += 1
+        client = await pool.get()
         try:
-            client = await pool.get()
-            try:
-                return await self._send_on(client, item)
-            except BaseException:
-                _discard(client)  # cancelled mid-conversation: the next one starts afresh
-                raise
-            finally:
-                pool.put_nowait(client)
+            return await self._send_on(client, item)
+        except BaseException:
+            _discard(client)  # cancelled mid-conversation: the next one starts afresh
+            raise
         finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._down = None  # a new batch knocks again
+            pool.put_nowait(client)
+
+    def new_batch(self) -> None:
+        self._down = None
 
     async def close(self) -> None:
         pool, self._idle, self._loop = self._idle, None, None

@@ -11,8 +11,9 @@ from sqlalchemy import Engine, update
 
 from service.core.db import session_scope, utcnow
 from service.models import Decline, Message, MessageStatus
+from service.outbox.claims import ClaimedMessage, claim_due
 from service.outbox.policy import Outcome
-from service.outbox.service import ClaimedMessage, claim_due, record_outcomes
+from service.outbox.recording import record_outcomes
 from tests.outbox.factories import get_message, get_messages, make_decline, make_settings
 
 

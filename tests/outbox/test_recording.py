@@ -1,0 +1,99 @@
+"""Each delivery is noted the moment the server takes it, so a crash repeats at most what
+was on the wire; a message a server already took is never sent again."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from service.core.db import utcnow
+from service.models import MessageStatus
+from service.outbox.policy import Outcome
+from service.outbox.service import run_pass
+from service.outbox.transports import CaptureTransport, OutgoingMail, SmtpTransport
+from tests.outbox.factories import get_message, get_messages, make_decline, make_settings
+from tests.smtp_sink import SmtpServer
+
+
+class SecondHeld(CaptureTransport):
+    """Capture; the second message stays on the wire until the test lets it through."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.gate = asyncio.Event()
+        self.second_on_wire = asyncio.Event()
+        self.count = 0
+
+    async def send(self, item: OutgoingMail) -> Outcome:
+        self.count += 1
+        if self.count == 2:
+            self.second_on_wire.set()
+            await self.gate.wait()
+        return await super().send(item)
+
+
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+async def test_a_delivery_is_durable_before_the_next_message_goes(
+    engine: Engine, tmp_path: Path
+) -> None:
+    settings = make_settings(url_of(engine), tmp_path, smtp_connections=1)
+    _, [first, second] = make_decline(engine, ["first@x.example", "second@x.example"])
+    transport = SecondHeld(tmp_path / "out")
+    running = asyncio.ensure_future(run_pass(engine=engine, transport=transport, settings=settings))
+    await transport.second_on_wire.wait()
+    # Were the process killed now, the first message would not be sent again.
+    row = get_message(engine, first)
+    assert row.sent_at is not None and row.smtp_reply and "written to" in row.smtp_reply
+    assert get_message(engine, second).sent_at is None
+    transport.gate.set()
+    summary = await running
+    assert summary.sent == 2
+    assert [m.status for m in get_messages(engine, [first, second])] == [MessageStatus.sent] * 2
+
+
+async def test_a_message_a_server_took_before_a_crash_is_recorded_not_resent(
+    engine: Engine, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    settings = make_settings(url_of(engine), tmp_path, **smtp_server.settings())
+    accepted_at = utcnow() - timedelta(minutes=1)
+    _, [mid] = make_decline(
+        engine,
+        ["taken@x.example"],
+        status=MessageStatus.sending,
+        attempts=1,
+        claim_token="dead-worker",
+        lease_until=utcnow() - timedelta(seconds=1),
+        sent_at=accepted_at,
+        smtp_reply="250 2.0.0 OK queued as 7",
+    )
+    transport = SmtpTransport(settings)
+    summary = await run_pass(engine=engine, transport=transport, settings=settings)
+    await transport.close()
+    row = get_message(engine, mid)
+    assert smtp_server.sink.received == []
+    assert summary.sent == 1 and row.status == MessageStatus.sent and row.attempts == 1
+    assert (row.sent_at, row.smtp_reply) == (accepted_at, "250 2.0.0 OK queued as 7")
+    assert row.claim_token is None and row.lease_until is None
+
+
+async def test_a_retried_bounced_message_is_sent_again(
+    engine: Engine, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    settings = make_settings(url_of(engine), tmp_path, **smtp_server.settings())
+    earlier = utcnow() - timedelta(days=1)
+    # What a retry leaves: queued again, with the time and reply of the attempt that bounced.
+    _, [mid] = make_decline(
+        engine, ["fixed@x.example"], attempts=1, sent_at=earlier, smtp_reply="250 OK"
+    )
+    transport = SmtpTransport(settings)
+    summary = await run_pass(engine=engine, transport=transport, settings=settings)
+    await transport.close()
+    row = get_message(engine, mid)
+    assert summary.sent == 1 and len(smtp_server.sink.received) == 1
+    assert row.status == MessageStatus.sent and row.sent_at is not None and row.sent_at > earlier
