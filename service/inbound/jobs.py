@@ -17,6 +17,7 @@ from service.models import InboundKind
 log = logging.getLogger(__name__)
 
 JOB_ID = "inbound.poll_imap"
+_NOT_USED = (InboundKind.unmatched, InboundKind.unparseable)
 
 
 async def poll_inbox(*, engine: Engine, settings: Settings) -> dict[str, Any] | None:
@@ -29,8 +30,9 @@ async def poll_inbox(*, engine: Engine, settings: Settings) -> dict[str, Any] | 
             record = ingest(
                 session=session, raw=raw, source="imap", settings=settings, now=utcnow()
             )
-            # Only what we used is marked read: the rest of the inbox is the owner's.
-            return record.classification != InboundKind.unmatched
+            # Only what we used is marked read: the rest of the inbox is the owner's, and
+            # so is mail we could not read.
+            return record.classification not in _NOT_USED
 
     async def handle(raw: bytes) -> bool:
         try:

@@ -107,6 +107,9 @@ def test_a_message_that_breaks_the_parser_does_not_stop_reply_detection(
 
         first = run_due_at(client)
         assert first["imap"]["fetched"] == 3  # all three in the one poll
+        assert first["imap"]["used"] == 2  # unreadable mail is not ours to mark read
+        flags = asyncio.run(imap_server.flags())
+        assert ["\\Seen" in flags[uid] for uid in sorted(flags)] == [True, False, True]
         after = client.get(f"/v1/declines/{decline['id']}", headers=auth(token)).json()
         assert all(c["replied_at"] is not None for c in after["contacts"])
         assert all(c["follow_up"]["status"] == "canceled" for c in after["contacts"])
