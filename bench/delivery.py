@@ -25,11 +25,11 @@ from bench.fixtures import (
 from bench.report import Row, ratio, table
 from bench.sink import HOST, SinkProcess
 from service.core.db import utcnow
-from service.outbox import recording
+from service.outbox import acceptances, recording
 from service.outbox import service as outbox_service
 from service.outbox.policy import Outcome
 from service.outbox.service import Outbox
-from service.outbox.transports import OutgoingMail, Transport, make_transport
+from service.outbox.transports import BeforeEnd, OutgoingMail, Transport, make_transport
 
 WARM_UP = 50
 
@@ -54,10 +54,10 @@ def phase_clock() -> Iterator[dict[str, float]]:
     spent = {"claim": 0.0, "note": 0.0, "record": 0.0, "send": 0.0, "wait": 0.0, "notes": 0.0}
     phases = {
         "claim": (outbox_service, "_claim"),
-        "note": (recording, "write_acceptances"),
+        "note": (acceptances, "write_acceptances"),
         "record": (recording, "write_outcomes"),
         "send": (outbox_service, "send_one"),
-        "wait": (recording.GroupCommit, "accepted"),
+        "wait": (acceptances.GroupCommit, "accepted"),
     }
     saved = [(owner, name, getattr(owner, name)) for owner, name in phases.values()]
 
@@ -162,7 +162,9 @@ class NullTransport:
 
     name = "null"
 
-    async def send(self, item: OutgoingMail) -> Outcome:
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
+        if before_end is not None:
+            await before_end()
         return Outcome.delivered("250 OK (null transport)")
 
     def new_batch(self) -> None:

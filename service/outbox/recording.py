@@ -1,9 +1,9 @@
 """Recording outcomes in two steps, so a crash can only repeat what was on the wire.
 
-1. The moment a server takes a message, `GroupCommit` notes it (`claims.accept`): one small
-   UPDATE, committed before the sender may take another message. Acceptances that arrive
-   while one commit runs share the next, so concurrent connections do not queue for a
-   commit each.
+1. The moment a server takes a message, `acceptances.GroupCommit` notes it
+   (`claims.accept`): one small UPDATE, committed before the same sender may complete
+   another message. Acceptances that arrive while one commit runs share the next, so
+   concurrent connections do not queue for a commit each.
 2. `OutcomeBatch` records outcomes in full (status, retry time, the decline's status, the
    phone step's clock) a batch at a time, as before: the costly part stays batched.
 
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, func, select, text, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from service.core.config import Settings
@@ -27,7 +27,8 @@ from service.core.db import session_scope, utcnow
 from service.declines import status as decline_status
 from service.follow_ups import service as follow_ups
 from service.models import MessageStatus
-from service.outbox.claims import DECLINES, MESSAGES, ClaimedMessage, accept
+from service.outbox.acceptances import serialized
+from service.outbox.claims import DECLINES, MESSAGES, ClaimedMessage
 from service.outbox.policy import Decision, Outcome, decide
 
 log = logging.getLogger(__name__)
@@ -50,55 +51,6 @@ class PassSummary:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-class GroupCommit:
-    """Step 1: commit acceptances as they come, one write at a time, each taking all waiting."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._waiting: list[tuple[ClaimedMessage, str, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def accepted(self, item: ClaimedMessage, reply: str) -> None:
-        """Return once the server's acceptance of `item` is committed; raise if that failed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, reply, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
-        await done
-
-    async def close(self) -> None:
-        if self._writer is not None:
-            await asyncio.wait([self._writer])
-
-    async def _write(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, []
-            try:
-                kept = await asyncio.to_thread(write_acceptances, self.engine, group)
-            except Exception as exc:  # noqa: BLE001 - handed to every sender of the group
-                for *_, done in group:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            if kept < len(group):  # which ones, the full record tells
-                log.warning("%d of %d messages lost their lease", len(group) - kept, len(group))
-            for *_, done in group:
-                if not done.done():
-                    done.set_result(None)
-
-
-def write_acceptances(engine: Engine, group: Sequence[tuple[ClaimedMessage, str, object]]) -> int:
-    """One transaction: note these acceptances and commit; how many our claims still held."""
-    # A bare connection, not a Session: this is on every sender's path, so it stays lean.
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Durable against our process dying, which is what this note is for, without
-            # waiting for the disk: should the database server itself crash, the messages
-            # taken in its last fraction of a second may go out twice.
-            conn.execute(text("SET LOCAL synchronous_commit = off"))
-        return accept(conn, [(item, reply) for item, reply, _ in group], utcnow())
 
 
 class OutcomeBatch:
@@ -172,7 +124,7 @@ def write_outcomes(
     now: datetime,
 ) -> PassSummary:
     """One transaction: record these outcomes and commit."""
-    with session_scope(engine) as session:
+    with serialized(engine), session_scope(engine) as session:
         return record_outcomes(session=session, outcomes=pairs, now=now, settings=settings)
 
 

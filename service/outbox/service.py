@@ -1,11 +1,13 @@
 """Claim due messages, send them, record each outcome as it comes. Safe on several replicas.
 
-A pass runs SMTP_CONNECTIONS senders. Each takes the next claimed message, sends it, and
-once a server took it, waits until that is committed before it takes another (the commit
-is shared with the other senders: see `recording`). That wait bounds duplicates: if the
-process dies, the only messages a server may have taken without our record of it are the
-ones on the senders at that moment, at most one each. Meanwhile a feeder claims the next
-batch before the senders run dry, and a heartbeat keeps every claim's lease alive.
+A pass runs SMTP_CONNECTIONS senders. Each takes the next claimed message and sends it;
+once a server took it, the sender has that noted (a commit shared with the other senders:
+see `recording`) while it already starts its next message, but it holds back that next
+message's end-of-data until the note is committed. That bounds duplicates: if the process
+dies, the only messages a server may have taken without our record of it are the last one
+of each sender, at most one each; one still short of its end-of-data is discarded by the
+server. Meanwhile a feeder claims the next batch before the senders run dry, and a
+heartbeat keeps every claim's lease alive.
 """
 
 from __future__ import annotations
@@ -20,19 +22,24 @@ from sqlalchemy import Engine
 
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
+from service.outbox.acceptances import GroupCommit, serialized
 from service.outbox.claims import ClaimedMessage, claim_due
 from service.outbox.leases import Leases
 from service.outbox.policy import Outcome, OutcomeKind
-from service.outbox.recording import GroupCommit, OutcomeBatch, PassSummary
-from service.outbox.transports import Transport, make_transport
+from service.outbox.recording import OutcomeBatch, PassSummary
+from service.outbox.transports import Abandoned, BeforeEnd, Transport, make_transport
 
 log = logging.getLogger(__name__)
 
 
-async def send_one(transport: Transport, item: ClaimedMessage) -> Outcome:
+async def send_one(
+    transport: Transport, item: ClaimedMessage, before_end: BeforeEnd | None = None
+) -> Outcome:
     """Hand one message over; a transport bug costs this message a retry, nothing more."""
     try:
-        return await transport.send(item)
+        return await transport.send(item, before_end)
+    except Abandoned as exc:
+        return Outcome.transient(f"not completed: {exc}")
     except Exception as exc:  # noqa: BLE001 - reported as this message's outcome
         log.exception("transport %s failed on message %s", transport.name, item.id)
         return Outcome.transient(f"unexpected {type(exc).__name__}: {exc}")
@@ -57,10 +64,11 @@ class _Pass:
             engine=engine, settings=settings, now=now, on_recorded=self.leases.release
         )
         self.todo: deque[ClaimedMessage] = deque()
-        self.busy = 0  # senders between taking a message and handing its outcome over
+        self.busy = 0  # messages between being taken and having their outcome handed over
         self.over = False
         self.claimed = 0
         self.changed = asyncio.Condition()
+        self.notes: set[asyncio.Task[None]] = set()  # acceptances being committed
 
     async def run(self) -> PassSummary:
         tasks = [asyncio.create_task(self._feed())]
@@ -73,6 +81,7 @@ class _Pass:
                 task.cancel()
             await asyncio.gather(*tasks, heartbeat, return_exceptions=True)
             await self.acceptances.close()
+            await asyncio.gather(*self.notes, return_exceptions=True)
             await self.outcomes.close()
         self.outcomes.summary.claimed = self.claimed
         return self.outcomes.summary
@@ -107,39 +116,78 @@ class _Pass:
             await self.outcomes.flush()
 
     async def _send(self) -> None:
+        noted: asyncio.Task[None] | None = None  # this sender's last acceptance, committing
         while True:
             async with self.changed:
                 await self.changed.wait_for(lambda: bool(self.todo) or self.over)
                 if not self.todo:
-                    return
+                    break
                 item = self.todo.popleft()
                 self.busy += 1
                 self.changed.notify_all()
-            handed_over = False
+            handed_over = noting = False
             try:
                 if self.leases.start(item):
-                    self.outcomes.add(item, await self._attempt(item))
+                    outcome = await self._attempt(item, noted)
+                    if noted is not None:
+                        await noted  # a failed note stops the pass, as a failed record does
+                    if outcome.kind is OutcomeKind.sent and item.accepted_at is None:
+                        noted, noting = self._note(item, outcome), True  # it hands over
+                    else:
+                        self.outcomes.add(item, outcome)
                     handed_over = True  # the lease is released once the outcome is recorded
             finally:
                 if not handed_over:
                     self.leases.release(item)
-                async with self.changed:
-                    self.busy -= 1
-                    self.changed.notify_all()
+                if not noting:
+                    await self._done()
+        if noted is not None:
+            await noted
 
-    async def _attempt(self, item: ClaimedMessage) -> Outcome:
+    def _note(self, item: ClaimedMessage, outcome: Outcome) -> asyncio.Task[None]:
+        """Commit that a server took `item`, then hand its outcome over; the message counts
+        as busy until then."""
+
+        async def note() -> None:
+            try:
+                await self.acceptances.accepted(item, outcome.detail)
+                self.outcomes.add(item, outcome)
+            except BaseException:
+                self.leases.release(item)
+                raise
+            finally:
+                self.notes.discard(task)
+                await self._done()
+
+        task = asyncio.create_task(note())
+        self.notes.add(task)
+        return task
+
+    async def _done(self) -> None:
+        async with self.changed:
+            self.busy -= 1
+            self.changed.notify_all()
+
+    async def _attempt(self, item: ClaimedMessage, noted: asyncio.Task[None] | None) -> Outcome:
         if item.accepted_at is not None:
             # A server took it on an attempt whose worker died before the full record.
             return Outcome.delivered(item.smtp_reply or "")
-        outcome = await send_one(self.transport, item)
-        if outcome.kind is OutcomeKind.sent:
-            # Noted before this sender takes another message: the bound on duplicates.
-            await self.acceptances.accepted(item, outcome.detail)
-        return outcome
+        if noted is None:
+            return await send_one(self.transport, item)
+
+        async def before_end() -> None:
+            # The previous message must be on record before this one can be delivered:
+            # the bound on duplicates.
+            try:
+                await asyncio.shield(noted)
+            except Exception as exc:  # the sender raises it again, in full
+                raise Abandoned(f"the previous delivery could not be noted: {exc}") from exc
+
+        return await send_one(self.transport, item, before_end)
 
 
 def _claim(engine: Engine, settings: Settings, now: datetime, token: str) -> list[ClaimedMessage]:
-    with session_scope(engine) as session:
+    with serialized(engine), session_scope(engine) as session:
         return claim_due(
             session=session,
             now=now,

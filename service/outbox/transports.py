@@ -5,18 +5,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import ssl
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
+from aiosmtplib.email import parse_address
+from aiosmtplib.protocol import SMTPProtocol
 
 from service.core.config import Settings, SmtpSecurity
 from service.outbox.policy import Outcome, reply_text
 
 log = logging.getLogger(__name__)
+
+# Awaited right before a message is completed (SMTP: before the end-of-data dot). Should it
+# raise, the message is left unfinished, which the server discards, and the error propagates.
+BeforeEnd = Callable[[], Awaitable[None]]
+
+
+class Abandoned(Exception):  # noqa: N818 - what happened to the message, not an error kind
+    """Raised by a `BeforeEnd` hook: this message must not be completed."""
+
+
+_LINE_ENDINGS = re.compile(rb"\r\n|\n|\r(?!\n)")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class OutgoingMail(Protocol):
@@ -37,8 +53,10 @@ class OutgoingMail(Protocol):
 class Transport(Protocol):
     name: str
 
-    async def send(self, item: OutgoingMail) -> Outcome:
-        """Hand one message over; never raise for a delivery problem, report it instead."""
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
+        """Hand one message over; never raise for a delivery problem, report it instead.
+
+        `before_end`, if given, is awaited before the message is completed, never after."""
         ...
 
     def new_batch(self) -> None:
@@ -60,7 +78,9 @@ class CaptureTransport:
         stamp = item.created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         return self.directory / f"{stamp}_{item.id}.eml"
 
-    async def send(self, item: OutgoingMail) -> Outcome:
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
+        if before_end is not None:
+            await before_end()
         try:
             path = await asyncio.to_thread(self._write, item)
         except OSError as exc:
@@ -106,13 +126,15 @@ class SmtpTransport:
         self.connections_opened = 0  # for logs and tests: how often we had to (re)connect
         self._down: Outcome | None = None  # why connecting failed, while this batch lasts
 
-    async def send(self, item: OutgoingMail) -> Outcome:
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
         pool = self._pool()
         client = await pool.get()
         try:
-            return await self._send_on(client, item)
+            return await self._send_on(client, item, before_end)
         except BaseException:
-            _discard(client)  # cancelled mid-conversation: the next one starts afresh
+            # Cancelled, or `before_end` failed, mid-conversation: dropping the connection
+            # before the end-of-data makes the server discard the message.
+            _discard(client)
             raise
         finally:
             pool.put_nowait(client)
@@ -164,33 +186,35 @@ class SmtpTransport:
         return self._tls_context
 
     async def _send_on(
-        self, client: aiosmtplib.SMTP, item: OutgoingMail, *, retry_if_dropped: bool = True
+        self,
+        client: aiosmtplib.SMTP,
+        item: OutgoingMail,
+        before_end: BeforeEnd | None,
+        *,
+        retry_if_dropped: bool = True,
     ) -> Outcome:
         reused = client.is_connected
         if not reused and (failure := await self._connect(client)) is not None:
             return failure
+        transaction = _Transaction(client, item)
         try:
-            refused, reply = await client.sendmail(item.envelope_from, [item.envelope_to], item.raw)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            if not exc.recipients:
-                return Outcome.transient(_describe(exc))
-            first = exc.recipients[0]
-            return Outcome.from_reply(first.code, first.message)
+            reply = await transaction.run(before_end)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            return Outcome.from_reply(exc.code, exc.message)
         except aiosmtplib.SMTPServerDisconnected as exc:
-            return await self._dropped(client, item, exc, reused and retry_if_dropped)
+            # Once the end-of-data is out the server may have taken it: no second try.
+            retry = reused and retry_if_dropped and not transaction.ended
+            return await self._dropped(client, item, before_end, exc, retry)
         except aiosmtplib.SMTPResponseException as exc:
             if exc.code == 421:  # the server is closing the connection
-                return await self._dropped(client, item, exc, reused and retry_if_dropped)
+                retry = reused and retry_if_dropped and not transaction.ended
+                return await self._dropped(client, item, before_end, exc, retry)
             return self._refusal(client, exc)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             client.close()  # state unknown after a timeout: start over on the next message
             return Outcome.transient(_describe(exc))
         except ValueError as exc:  # an address aiosmtplib will not put on the wire
             return Outcome.permanent(f"invalid envelope address: {exc}")
-        # aiosmtplib reports refused recipients in a dict unless all were refused.
-        mine = {k.casefold(): v for k, v in refused.items()}.get(item.envelope_to.casefold())
-        if mine is not None:
-            return Outcome.from_reply(mine.code, mine.message)
         return Outcome.delivered(reply)
 
     async def _connect(self, client: aiosmtplib.SMTP) -> Outcome | None:
@@ -220,19 +244,24 @@ class SmtpTransport:
         return outcome
 
     async def _dropped(
-        self, client: aiosmtplib.SMTP, item: OutgoingMail, exc: Exception, retry: bool
+        self,
+        client: aiosmtplib.SMTP,
+        item: OutgoingMail,
+        before_end: BeforeEnd | None,
+        exc: Exception,
+        retry: bool,
     ) -> Outcome:
         client.close()
         if retry:
             # A kept-open connection the server had closed (or was closing: 421) fails
             # before the server took the message: one more try on a fresh connection.
             log.info("SMTP connection was dropped; reconnecting for message %s", item.id)
-            return await self._send_on(client, item, retry_if_dropped=False)
+            return await self._send_on(client, item, before_end, retry_if_dropped=False)
         return Outcome.transient(_describe(exc), getattr(exc, "code", None))
 
     @staticmethod
     def _refusal(client: aiosmtplib.SMTP, exc: aiosmtplib.SMTPResponseException) -> Outcome:
-        # sendmail() has already sent RSET after a refusal; a failed RSET leaves the
+        # The transaction has already sent RSET after a refusal; a failed RSET leaves the
         # client disconnected, and the next message reconnects.
         if isinstance(exc, aiosmtplib.SMTPHeloError | aiosmtplib.SMTPConnectError):
             client.close()
@@ -243,6 +272,66 @@ class SmtpTransport:
             detail = f"sender refused: {reply_text(exc.code, exc.message)}"
             return Outcome.transient(detail, exc.code)
         return Outcome.from_reply(exc.code, exc.message)
+
+
+class _Transaction:
+    """One message on one connection: MAIL, RCPT, DATA and the content, then `before_end`,
+    and only then the end-of-data, the one step after which the server may deliver it."""
+
+    def __init__(self, client: aiosmtplib.SMTP, item: OutgoingMail) -> None:
+        self.client, self.item = client, item
+        self.ended = False  # the end-of-data is on the wire: the server may have taken it
+
+    async def run(self, before_end: BeforeEnd | None) -> str:
+        """The server's reply to the end-of-data; raise what aiosmtplib raises on refusal
+        (after RSET, as its sendmail() does)."""
+        client, item = self.client, self.item
+        # Both addresses checked before a word is sent: no half-open envelope on a bad one.
+        parse_address(item.envelope_from), parse_address(item.envelope_to)
+        content = _LINE_ENDINGS.sub(b"\r\n", item.raw)
+        if not content.endswith(b"\r\n"):
+            content += b"\r\n"
+        try:
+            await client.mail(item.envelope_from, options=self._mail_options(len(content)))
+            await client.rcpt(item.envelope_to)
+            started = await client.execute_command(b"DATA")
+            if started.code != 354:
+                raise aiosmtplib.SMTPDataError(started.code, started.message)
+            self._protocol().write(_LEADING_DOT.sub(b"..", content))
+        except aiosmtplib.SMTPResponseException:
+            await self._reset()
+            raise
+        if before_end is not None:
+            await before_end()
+        # Straight from write to read: the reply cannot arrive in between (one loop turn).
+        protocol = self._protocol()
+        protocol.write(b".\r\n")
+        self.ended = True
+        try:
+            reply = await protocol.read_response(timeout=client.timeout)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+            client.close()  # as aiosmtplib does: a late reply must not pair with a command
+            raise
+        if reply.code != 250:
+            await self._reset()
+            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+        return reply.message
+
+    def _mail_options(self, size: int) -> list[str]:
+        # RFC 1870: declare the size, so a server that cannot take it says so at once.
+        return [f"SIZE={size}"] if self.client.supports_extension("size") else []
+
+    def _protocol(self) -> SMTPProtocol:
+        protocol = self.client.protocol
+        if protocol is None or not protocol.is_connected:
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+        return protocol
+
+    async def _reset(self) -> None:
+        try:
+            await self.client.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            pass  # a failed RSET leaves the client disconnected: the next message reconnects
 
 
 def _discard(client: aiosmtplib.SMTP) -> None:

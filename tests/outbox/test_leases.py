@@ -17,7 +17,7 @@ from service.models import Message, MessageStatus
 from service.outbox.claims import ClaimedMessage, claim_due, renew
 from service.outbox.policy import Outcome
 from service.outbox.service import run_pass
-from service.outbox.transports import CaptureTransport, OutgoingMail
+from service.outbox.transports import BeforeEnd, CaptureTransport, OutgoingMail
 from tests.outbox.factories import get_message, get_messages, make_decline, make_settings
 
 LEASE = 1.5  # seconds: the heartbeat renews every 0.5 s
@@ -33,12 +33,12 @@ class HeldTransport(CaptureTransport):
         self.entered = asyncio.Event()
         self.sent = sent if sent is not None else []
 
-    async def send(self, item: OutgoingMail) -> Outcome:
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
         if not self.entered.is_set():
             self.entered.set()
             await self.gate.wait()
         self.sent.append(item.id)
-        return await super().send(item)
+        return await super().send(item, before_end)
 
 
 def url_of(engine: Engine) -> str:

@@ -11,7 +11,7 @@ from service.models import MessageStatus
 from service.outbox.jobs import deliver_due
 from service.outbox.policy import Outcome
 from service.outbox.service import Outbox, run_pass
-from service.outbox.transports import CaptureTransport, OutgoingMail
+from service.outbox.transports import BeforeEnd, CaptureTransport, OutgoingMail
 from tests.outbox.factories import get_messages, make_decline, make_settings
 
 
@@ -24,11 +24,11 @@ class GatedTransport(CaptureTransport):
         self.entered = asyncio.Event()
         self.sent: list[str] = []
 
-    async def send(self, item: OutgoingMail) -> Outcome:
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
         self.entered.set()
         await self.gate.wait()
         self.sent.append(item.id)
-        return await super().send(item)
+        return await super().send(item, before_end)
 
 
 class OrderedTransport(CaptureTransport):
@@ -39,12 +39,12 @@ class OrderedTransport(CaptureTransport):
         self.first, self.last, self.broken = first, last, broken
         self.last_done = asyncio.Event()
 
-    async def send(self, item: OutgoingMail) -> Outcome:
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
         if item.id == self.broken:
             raise RuntimeError("transport bug")
         if item.id == self.first:
             await self.last_done.wait()
-        outcome = await super().send(item)
+        outcome = await super().send(item, before_end)
         if item.id == self.last:
             self.last_done.set()
         return outcome

@@ -13,13 +13,14 @@ from service.core.db import utcnow
 from service.models import MessageStatus
 from service.outbox.policy import Outcome
 from service.outbox.service import run_pass
-from service.outbox.transports import CaptureTransport, OutgoingMail, SmtpTransport
+from service.outbox.transports import BeforeEnd, CaptureTransport, OutgoingMail, SmtpTransport
 from tests.outbox.factories import get_message, get_messages, make_decline, make_settings
 from tests.smtp_sink import SmtpServer
 
 
 class SecondHeld(CaptureTransport):
-    """Capture; the second message stays on the wire until the test lets it through."""
+    """Capture; the second message stays at its end (cleared to be completed, not yet
+    completed) until the test lets it through."""
 
     def __init__(self, directory: Path) -> None:
         super().__init__(directory)
@@ -27,12 +28,18 @@ class SecondHeld(CaptureTransport):
         self.second_on_wire = asyncio.Event()
         self.count = 0
 
-    async def send(self, item: OutgoingMail) -> Outcome:
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
         self.count += 1
-        if self.count == 2:
+        if self.count != 2:
+            return await super().send(item, before_end)
+
+        async def held() -> None:
+            if before_end is not None:
+                await before_end()
             self.second_on_wire.set()
             await self.gate.wait()
-        return await super().send(item)
+
+        return await super().send(item, held)
 
 
 def url_of(engine: Engine) -> str:
