@@ -26,11 +26,11 @@ class SecondHeld(CaptureTransport):
         super().__init__(directory)
         self.gate = asyncio.Event()
         self.second_on_wire = asyncio.Event()
-        self.count = 0
+        self.order: list[str] = []  # message ids, as sent (equal creation times: any order)
 
     async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
-        self.count += 1
-        if self.count != 2:
+        self.order.append(item.id)
+        if len(self.order) != 2:
             return await super().send(item, before_end)
 
         async def held() -> None:
@@ -50,10 +50,11 @@ async def test_a_delivery_is_durable_before_the_next_message_goes(
     engine: Engine, tmp_path: Path
 ) -> None:
     settings = make_settings(url_of(engine), tmp_path, smtp_connections=1)
-    _, [first, second] = make_decline(engine, ["first@x.example", "second@x.example"])
+    _, ids = make_decline(engine, ["first@x.example", "second@x.example"])
     transport = SecondHeld(tmp_path / "out")
     running = asyncio.ensure_future(run_pass(engine=engine, transport=transport, settings=settings))
     await transport.second_on_wire.wait()
+    first, second = transport.order
     # Were the process killed now, the first message would not be sent again.
     row = get_message(engine, first)
     assert row.sent_at is not None and row.smtp_reply and "written to" in row.smtp_reply
@@ -61,7 +62,7 @@ async def test_a_delivery_is_durable_before_the_next_message_goes(
     transport.gate.set()
     summary = await running
     assert summary.sent == 2
-    assert [m.status for m in get_messages(engine, [first, second])] == [MessageStatus.sent] * 2
+    assert [m.status for m in get_messages(engine, ids)] == [MessageStatus.sent] * 2
 
 
 async def test_a_message_a_server_took_before_a_crash_is_recorded_not_resent(
