@@ -400,10 +400,14 @@ class MailParts:
 SHOWN_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To")
 
 
-def mail_parts(raw: bytes) -> MailParts:
-    """The headers, HTML and text parts of a kept message, for display (never executed)."""
+def mail_parts(raw: bytes, *, readable: bool = True) -> MailParts:
+    """The headers, HTML and text parts of a kept message, for display (never executed).
+
+    `readable=False`: the inbound reader already gave up on it (over a cap, over its time,
+    or the parser failed), so it is shown as source only, never parsed here again.
+    """
     source = raw.decode("utf-8", errors="replace")
-    if over_cap(raw) is not None:  # the parser would be slow on it, or fail: source only
+    if not readable or over_cap(raw) is not None:  # slow or failing to parse: source only
         return MailParts([], None, None, source)
     try:
         parsed = email.message_from_bytes(raw, policy=email.policy.default)

@@ -91,12 +91,6 @@ class ReaderPool:
         self._generation = 0
         self._changed = threading.Condition()
 
-    def start(self) -> None:
-        """Start every worker now, so the first message does not wait for one."""
-        with self._changed:
-            while len(self._idle) + self._busy < self.size:
-                self._idle.append(_Worker(self._generation))
-
     def read(self, raw: bytes, *, timeout: float) -> InboundMail | Unparseable:
         """What `reader.read(raw)` says, given at most `timeout` seconds of a worker's time."""
         for _ in range(2):  # a worker that died while idle is replaced once

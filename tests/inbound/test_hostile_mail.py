@@ -4,7 +4,6 @@ kept byte for byte as `unparseable`, acts on nothing, and never holds up the API
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,19 +22,9 @@ RFC822 = {"Content-Type": "message/rfc822"}
 
 
 @pytest.fixture
-def settings(sqlite_url: str, tmp_path: Path):
-    return make_settings(sqlite_url, tmp_path)
-
-
-@pytest.fixture
-def client(settings) -> Iterator[TestClient]:
-    with running_app(settings) as client:
-        yield client
-
-
-@pytest.fixture
-def token(sqlite_url: str) -> str:
-    return new_api_key(sqlite_url)
+def database_url(sqlite_url: str) -> str:
+    """SQLite alone: these messages try the parser, which is the same on either backend."""
+    return sqlite_url
 
 
 def _post(client: TestClient, token: str, raw: bytes) -> dict:
@@ -146,6 +135,24 @@ def test_the_dashboard_lists_unparseable_mail_and_shows_only_its_source(
         login(client)
         today = client.get("/dashboard/").text
         assert "Unreadable mail" in today and 'class="chip unparseable"' in today
+        view = client.get(f"/dashboard/inbound/{result['id']}")
+        assert view.status_code == 200
+        assert "could not be read as an email" in view.text
+
+
+def test_the_dashboard_does_not_parse_again_what_the_reader_gave_up_on(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Within the caps but over the time limit: the web process must not try it again."""
+    from tests.dashboard.conftest import login, set_password
+
+    set_password(sqlite_url)
+    token = new_api_key(sqlite_url)
+    hurried = make_settings(sqlite_url, tmp_path, inbound_parse_timeout_seconds=0.001)
+    with running_app(hurried) as client:
+        result = _post(client, token, hostile_mail.parameter_heavy_parts(490, 1))
+        assert result["classification"] == "unparseable"
+        login(client)
         view = client.get(f"/dashboard/inbound/{result['id']}")
         assert view.status_code == 200
         assert "could not be read as an email" in view.text

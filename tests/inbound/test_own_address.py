@@ -6,17 +6,14 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from service.core.config import Settings
 from tests.factories import auth, decline_body, make_settings, new_api_key, run_due_at, running_app
 from tests.imap_server import ImapAccount
 from tests.inbound.mail import human_reply
@@ -24,22 +21,6 @@ from tests.waiting import wait_settled
 
 RFC822 = {"Content-Type": "message/rfc822"}
 CANDIDATE = decline_body()["candidate"]["email"]  # ada@home.example
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(database_url, tmp_path)
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with running_app(settings) as client:
-        yield client
-
-
-@pytest.fixture
-def token(database_url: str) -> str:
-    return new_api_key(database_url)
 
 
 def _sent(client: TestClient, token: str) -> tuple[dict[str, Any], list[bytes]]:

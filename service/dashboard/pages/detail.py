@@ -14,6 +14,7 @@ from service.dashboard.deps import AdminDep
 from service.dashboard.render import page
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
+from service.models import InboundKind
 
 router = APIRouter()
 
@@ -124,7 +125,11 @@ def inbound_view(inbound_id: str, request: Request, _: AdminDep, db: SessionDep)
             ("Source", record.source),
         ],
         chip=record.classification,
-        parts=None if manual else detail_queries.mail_parts(record.raw or b""),
+        parts=None
+        if manual
+        else detail_queries.mail_parts(
+            record.raw or b"", readable=record.classification != InboundKind.unparseable
+        ),
         download=None if manual else f"/dashboard/inbound/{record.id}.eml",
         note="Recorded by hand: there is no email to show." if manual else None,
     )
