@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 HOST = "127.0.0.1"
 
@@ -70,28 +70,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class SinkProcess:
-    """Start the sink in a child process, wait for its ports, stop it on exit (even ^C)."""
+class ChildSink:
+    """A sink module run in a child process: started once `ready_port` answers, stopped on
+    exit (even ^C)."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.control_port = free_port()
+    def __init__(self, args: list[str], ready_port: int, *, start_timeout: float = 15.0) -> None:
+        self.args, self.ready_port, self.start_timeout = args, ready_port, start_timeout
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> SinkProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "bench.sink",
-            "--smtp-port",
-            str(self.port),
-            "--control-port",
-            str(self.control_port),
-        ]
+    def __enter__(self) -> Self:
         # Its own session: a ^C in the terminal reaches only us, and we stop it in order.
-        self._proc = subprocess.Popen(command, start_new_session=True)
+        self._proc = subprocess.Popen([sys.executable, *self.args], start_new_session=True)
         try:
-            self._wait_for_port(self.control_port)  # opened after the SMTP port
+            self._wait_for_port(self.ready_port, self.start_timeout)
         except BaseException:
             self.stop()
             raise
@@ -116,16 +107,7 @@ class SinkProcess:
             proc.kill()
             proc.wait()
 
-    def count(self) -> int:
-        """How many messages the sink has accepted since it started."""
-        with socket.create_connection((HOST, self.control_port), timeout=5) as sock:
-            sock.sendall(b"count\n")
-            data = b""
-            while chunk := sock.recv(64):
-                data += chunk
-        return int(data.strip())
-
-    def _wait_for_port(self, port: int, timeout: float = 15.0) -> None:
+    def _wait_for_port(self, port: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self._proc is not None
@@ -138,6 +120,26 @@ class SinkProcess:
             except OSError:
                 time.sleep(0.05)
         raise TimeoutError(f"the SMTP sink did not open 127.0.0.1:{port} within {timeout}s")
+
+
+class SinkProcess(ChildSink):
+    """This module's sink, counting what it accepted."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.control_port = free_port()
+        args = ["-m", "bench.sink", "--smtp-port", str(self.port)]
+        args += ["--control-port", str(self.control_port)]
+        super().__init__(args, self.control_port)  # opened after the SMTP port
+
+    def count(self) -> int:
+        """How many messages the sink has accepted since it started."""
+        with socket.create_connection((HOST, self.control_port), timeout=5) as sock:
+            sock.sendall(b"count\n")
+            data = b""
+            while chunk := sock.recv(64):
+                data += chunk
+        return int(data.strip())
 
 
 if __name__ == "__main__":

@@ -14,16 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import subprocess
-import sys
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from tests.peers import free_port, wait_for_port
-
-HOST = "127.0.0.1"
+from bench.sink import HOST, ChildSink, free_port
 
 
 class Handler:
@@ -51,7 +46,7 @@ async def serve(port: int, log: Path, delay_file: Path) -> None:
         await server.serve_forever()
 
 
-class CountingSink:
+class CountingSink(ChildSink):
     """The sink process, for a `with` block: deliveries per recipient, delay to change."""
 
     def __init__(self, directory: Path, *, delay: float) -> None:
@@ -60,7 +55,9 @@ class CountingSink:
         self.delay_file = directory / "delay"
         self.log.touch()
         self.set_delay(delay)
-        self._proc: subprocess.Popen[bytes] | None = None
+        args = ["-m", "tests.outbox.counting_sink", "--port", str(self.port)]
+        args += ["--log", str(self.log), "--delay-file", str(self.delay_file)]
+        super().__init__(args, self.port, start_timeout=30)
 
     def set_delay(self, seconds: float) -> None:
         self.delay_file.write_text(str(seconds))
@@ -69,27 +66,6 @@ class CountingSink:
         """How many times each recipient has been handed a message so far."""
         lines = self.log.read_text(encoding="utf-8").splitlines()
         return collections.Counter(line.split("\t")[0] for line in lines if "\t" in line)
-
-    def __enter__(self) -> CountingSink:
-        command = [sys.executable, "-m", "tests.outbox.counting_sink", "--port", str(self.port)]
-        command += ["--log", str(self.log), "--delay-file", str(self.delay_file)]
-        self._proc = subprocess.Popen(command)
-        try:
-            wait_for_port(self.port, timeout=30)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
 
 
 def main() -> None:
