@@ -76,15 +76,16 @@ def compose(
     # Only the primary contact received the invitation we would be replying to.
     threaded = request.invitation_message_id is not None and contact_index == 0
     subject = subject_for(request, threaded=threaded)
-    recipient = _ascii_address(contact.email)
+    recipient = ascii_address(contact.email)
 
     fields: list[tuple[str, HeaderValue]] = [
         ("From", Mailbox(candidate.name, sender)),
         ("To", Mailbox(contact.name, recipient)),
     ]
     # Replies must reach the candidate; when the candidate is the sender that is automatic.
-    if _ascii_address(candidate.email).casefold() != sender.casefold():
-        fields.append(("Reply-To", Mailbox(candidate.name, _ascii_address(candidate.email))))
+    reply_to = ascii_address(candidate.email)
+    if reply_to.casefold() != sender.casefold():
+        fields.append(("Reply-To", Mailbox(candidate.name, reply_to)))
     fields += [
         ("Subject", subject),
         ("Date", format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))),
@@ -118,7 +119,7 @@ def compose(
 
 def sender_address(mail_from: str) -> str:
     """The bare address of MAIL_FROM, which may be written `Name <address>`."""
-    return _ascii_address(parseaddr(mail_from)[1] or mail_from)
+    return ascii_address(parseaddr(mail_from)[1] or mail_from)
 
 
 def _sources(header: str | None, contact_index: int) -> tuple[str, ...]:
@@ -180,7 +181,7 @@ def _person(person: Candidate | ContactIn | Referral) -> dict[str, str | None]:
     }
 
 
-def _ascii_address(address: str) -> str:
+def ascii_address(address: str) -> str:
     """Punycode an internationalised domain: header encoding would otherwise mangle it.
 
     A non-ASCII local part needs SMTPUTF8 end to end, which we do not send: refuse it.

@@ -108,6 +108,10 @@ def request_fingerprint(request: DeclineCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class KeyReused(Unprocessable):
+    """The Idempotency-Key was first used with another request body."""
+
+
 def accept_once(
     *,
     session: Session,
@@ -168,7 +172,7 @@ def _replay(session: Session, api_key: ApiKey, key: str, fingerprint: str) -> Ac
     if record is None:
         return None
     if record.request_hash != fingerprint:
-        raise Unprocessable(
+        raise KeyReused(
             "this Idempotency-Key was already used with a different request body; "
             "use a new key for a new decline"
         )

@@ -70,12 +70,13 @@ def compose_reminder(
     """The reminder email to the candidate: text, HTML and an .ics for the call slot."""
     candidate = facts.request.candidate
     sender = compose.sender_address(mail_from)
+    recipient = compose.ascii_address(candidate.email)  # as the decline's Reply-To has it
     subject = subject_for(facts)
     # Written by our own header code: the subject carries the contact's name and the
     # company, and a stored request may predate the refusal of encoded-word-like text.
     fields: list[tuple[str, HeaderValue]] = [
         ("From", Mailbox("Decline service", sender)),
-        ("To", Mailbox(candidate.name, candidate.email)),
+        ("To", Mailbox(candidate.name, recipient)),
         ("Subject", subject),
         ("Date", format_datetime(now.astimezone(UTC))),
         ("Message-ID", message_id),
@@ -100,7 +101,7 @@ def compose_reminder(
         headers=mail.headers,
         raw=mail.raw,
         envelope_from=sender,
-        envelope_to=candidate.email,
+        envelope_to=recipient,
         message_id=message_id,
     )
 

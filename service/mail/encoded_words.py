@@ -9,7 +9,6 @@ and in a Subject alike. Reading is strict: UTF-8 or US-ASCII only, well-formed o
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 
 MAX_WORD = 75  # RFC 2047 section 2
@@ -30,9 +29,7 @@ def encode(text: str, *, first: int = MAX_WORD) -> list[str]:
     if not text:
         return []
     data = text.encode()
-    q_size = sum(_q_size(byte) for byte in data)
-    b_size = -(-len(data) // 3) * 4
-    kind = "q" if q_size <= b_size else "b"
+    kind = "q" if _payload_size("q", data) <= _payload_size("b", data) else "b"
     words: list[str] = []
     chunk = ""
     for char in text:
@@ -82,7 +79,7 @@ def decode(token: str) -> str:
     try:
         data = _unq(payload) if kind in "qQ" else base64.b64decode(payload, validate=True)
         return data.decode(codec)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError among them
         raise EncodedWordError(f"{token!r} does not decode: {exc}") from None
 
 

@@ -41,8 +41,9 @@ def is_atom_phrase(text: str) -> bool:
     return _ATOM_PHRASE.fullmatch(text) is not None and not may_open_encoded_word(text)
 
 
-def is_printable_ascii(text: str) -> bool:
-    return _PRINTABLE_ASCII.fullmatch(text) is not None
+def is_plain_text(text: str) -> bool:
+    """Printable ASCII with nothing a reader could decode: safe to write as it is."""
+    return _PRINTABLE_ASCII.fullmatch(text) is not None and not may_open_encoded_word(text)
 
 
 def is_addr_spec(address: str) -> bool:

@@ -75,7 +75,7 @@ def _units(name: str, value: HeaderValue) -> list[str]:
         if not grammar.is_msg_id(value):
             raise UnsafeHeader(name, "is not a single Message-ID like <id@mail.example.com>")
         return [" " + value]
-    if not grammar.is_printable_ascii(value) or grammar.may_open_encoded_word(value):
+    if not grammar.is_plain_text(value):
         raise UnsafeHeader(name, "holds text we only write in a Subject or a display name")
     return _spaced(value)
 
@@ -94,13 +94,13 @@ def _mailbox(name: str, box: Mailbox) -> list[str]:
 def _phrase(text: str, *, first: int) -> list[str]:
     if grammar.is_atom_phrase(text):
         return _spaced(text)
-    if grammar.is_printable_ascii(text) and not grammar.may_open_encoded_word(text):
+    if grammar.is_plain_text(text):
         return [' "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"']
     return [" " + word for word in encoded_words.encode(text, first=first)]
 
 
 def _unstructured(text: str, *, first: int) -> list[str]:
-    if grammar.is_printable_ascii(text) and not grammar.may_open_encoded_word(text):
+    if grammar.is_plain_text(text):
         return _spaced(text)
     return [" " + word for word in encoded_words.encode(text, first=first)]
 

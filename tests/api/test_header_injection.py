@@ -215,3 +215,27 @@ def test_the_dashboard_compose_form_refuses_encoded_word_text_too(
     with session_scope(dashboard.client.app.state.engine) as db:  # type: ignore[attr-defined]
         assert db.scalar(select(func.count()).select_from(Decline)) == 0
     assert list(Path(dashboard.settings.mail_capture_dir).glob("*.eml")) == []
+
+
+def test_a_candidate_at_an_internationalised_domain_gets_the_call_reminders(
+    sqlite_url: str, tmp_path: Path, smtp_server
+) -> None:
+    token = new_api_key(sqlite_url)
+    settings = make_settings(sqlite_url, tmp_path, **smtp_server.settings())
+    ascii_form = "ada@xn--bcher-kva.example"  # the domain as it goes on the wire
+    body = decline_body(candidate={"name": "Ada Lovelace", "email": "ada@bücher.example"})
+    with running_app(settings) as client:
+        response = client.post("/v1/declines", json=body, headers=auth(token))
+        assert response.status_code == 201, response.text
+        assert wait_settled(client, token, response.json()["id"])["status"] == "sent"
+        assert run_due_at(client, FAR)["follow_ups"]["reminders_queued"] == 2
+    received = smtp_server.sink.received
+    reminders = [arrival for arrival in received if arrival.rcpt_tos == [ascii_form]]
+    assert len(reminders) == 2 and len(received) == 4
+    for arrival in reminders:
+        parsed = assert_one_recipient(arrival, REMINDER_HEADERS, ascii_form)
+        assert "Don't leave a voicemail yet" in plain_text(parsed)
+    for arrival in received:
+        if arrival not in reminders:
+            parsed = assert_one_recipient(arrival, DECLINE_HEADERS, arrival.rcpt_tos[0])
+            assert [a.addr_spec for a in parsed["Reply-To"].addresses] == [ascii_form]

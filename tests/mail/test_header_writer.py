@@ -69,7 +69,7 @@ def test_long_names_and_subjects_fold_into_short_encoded_words() -> None:
     assert all(len(line) <= 76 for line in lines(block))
     words = [w for w in block.decode().split() if w.startswith("=?")]
     assert words and all(len(w) <= encoded_words.MAX_WORD for w in words)
-    assert "".join(encoded_words.decode(w) for w in words[: len(words)]).startswith(name)
+    assert "".join(encoded_words.decode(w) for w in words).startswith(name)
 
 
 def test_plain_subjects_fold_at_their_own_spaces() -> None:

@@ -27,7 +27,6 @@ from service.dashboard.render import page
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
 from service.declines.schemas import PreviewPublic
-from service.mail.header_writer import UnsafeHeader
 from service.models import Decline
 
 router = APIRouter()
@@ -146,10 +145,7 @@ def submit(
             now=utcnow(),
             idempotency_key=IDEMPOTENCY_PREFIX + token if token else None,
         )
-    except UnsafeHeader as exc:
-        # The composed headers did not read back as written: say so, never "already sent".
-        return _compose_page(request, settings, form, status_code=422, notice=exc.detail)
-    except Unprocessable:
+    except declines.KeyReused:
         # This form was already sent, and has been changed since: don't guess which one
         # is meant. A fresh form token makes the next Send a new decline.
         fresh = {**form, "form_token": _new_token()}
@@ -161,6 +157,8 @@ def submit(
             notice="This form was already sent, with other values. Nothing new was sent. "
             "Check the form and press Send again to send a new decline.",
         )
+    except Unprocessable as exc:  # e.g. headers that would not read back as written
+        return _compose_page(request, settings, form, status_code=422, notice=exc.detail)
     if not accepted.replayed:
         on_commit(db, request.app.state.outbox.wake)
         on_commit(db, metrics.DECLINES_ACCEPTED.inc)
