@@ -24,6 +24,7 @@ from service.core.deps import SettingsDep
 from service.core.errors import install_handlers, problem
 from service.core.limits import BodySizeLimit
 from service.dashboard import router as dashboard
+from service.dashboard.login_limits import LoginLimits
 from service.declines.router import router as declines_router
 from service.follow_ups.router import router as follow_ups_router
 from service.inbound import worker as inbound_readers
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.login_limits = LoginLimits.from_settings(settings)
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,

@@ -35,7 +35,7 @@ def start(
     user_agent: str | None = None,
     ip_address: str | None = None,
     now: datetime | None = None,
-) -> tuple[str, DashboardSession]:
+) -> str:
     """Begin a session; returns the token for the cookie (shown once, never stored)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
@@ -50,7 +50,7 @@ def start(
     )
     session.add(row)
     session.flush()
-    return token, row
+    return token
 
 
 def find(session: Session, token: str, *, now: datetime | None = None) -> DashboardSession | None:
@@ -72,16 +72,14 @@ def find(session: Session, token: str, *, now: datetime | None = None) -> Dashbo
     return row
 
 
-def end(session: Session, session_id: str) -> bool:
-    """End one session (logout); True when it was still there."""
-    result = session.execute(delete(DashboardSession).where(col(DashboardSession.id) == session_id))
-    return bool(getattr(result, "rowcount", 0))
+def end(session: Session, session_id: str) -> None:
+    """End one session (logout)."""
+    session.execute(delete(DashboardSession).where(col(DashboardSession.id) == session_id))
 
 
-def end_all(session: Session) -> int:
-    """End every session, as a new password does; returns how many."""
-    result = session.execute(delete(DashboardSession))
-    return int(getattr(result, "rowcount", 0) or 0)
+def end_all(session: Session) -> None:
+    """End every session, as a new password does."""
+    session.execute(delete(DashboardSession))
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:

@@ -126,7 +126,7 @@ def login(
             status_code=401,
             has_password=generation is not None,
         )
-    token, _ = sessions.start(
+    token = sessions.start(
         db,
         generation=account.generation,
         lifetime=timedelta(seconds=session_max_age(settings)),

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 
@@ -35,7 +34,6 @@ from service.core.config import Settings
 KNOWN_BROWSER_COOKIE = "decline_browser"
 KNOWN_BROWSER_DAYS = 180
 _PATH = "/dashboard"
-_created = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,10 @@ class LoginLimits:
         self._per_client: RateLimitItem = parse(per_client)
         self._overall: RateLimitItem = parse(overall)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginLimits:
+        return cls(settings.login_rate_limit, settings.login_global_rate_limit)
 
     def attempt(self, *, address: str, browser: str | None) -> Verdict:
         """Count one attempt; allowed means the password may be checked."""
@@ -68,15 +70,8 @@ class LoginLimits:
 
 
 def for_app(request: Request) -> LoginLimits:
-    """This app's counters, made once: two made at once would each let the limit through."""
-    state = request.app.state
-    with _created:
-        if getattr(state, "login_limits", None) is None:
-            settings: Settings = state.settings
-            state.login_limits = LoginLimits(
-                settings.login_rate_limit, settings.login_global_rate_limit
-            )
-    limits: LoginLimits = state.login_limits
+    """This app's counters, made with the app (`create_app`), so there is only ever one set."""
+    limits: LoginLimits = request.app.state.login_limits
     return limits
 
 

@@ -12,10 +12,9 @@ from contextlib import contextmanager
 
 import httpx
 
-from tests.dashboard.conftest import PASSWORD
-
 LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "correct horse battery staple"
 
 
 @contextmanager
@@ -38,6 +37,7 @@ def sign_in(client: httpx.Client, password: str = PASSWORD) -> httpx.Response:
     return client.post(
         "/dashboard/login",
         data={"password": password, "login_token": login_form(client), "next": "/dashboard/"},
+        follow_redirects=False,
     )
 
 

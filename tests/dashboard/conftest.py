@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,8 @@ from fastapi.testclient import TestClient
 from service.auth import admin
 from service.core.config import Settings
 from service.core.db import make_engine, session_scope
+from tests.dashboard.browsers import PASSWORD, csrf_of, sign_in
 from tests.factories import make_settings, new_api_key, running_app
-
-PASSWORD = "correct horse battery staple"
 
 
 @dataclass
@@ -35,19 +33,9 @@ class Dashboard:
 
 def login(client: TestClient, password: str = PASSWORD) -> str:
     """Log in through the form; returns the session's CSRF token."""
-    form = client.get("/dashboard/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-    assert token is not None, form.text
-    response = client.post(
-        "/dashboard/login",
-        data={"password": password, "login_token": token.group(1), "next": "/dashboard/"},
-        follow_redirects=False,
-    )
+    response = sign_in(client, password)
     assert response.status_code == 303, response.text
-    page = client.get("/dashboard/")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf is not None
-    return csrf.group(1)
+    return csrf_of(client)
 
 
 def set_password(database_url: str, password: str = PASSWORD) -> None:

@@ -138,6 +138,6 @@ def test_a_new_password_takes_the_own_allowance_from_browsers_that_knew_the_old_
             assert sign_in(old_browser, "a completely new passphrase").status_code == 429
 
 
-def test_a_limit_that_does_not_parse_is_refused_at_start(tmp_path: Path) -> None:
+def test_a_limit_that_does_not_parse_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="rate limit like '5/minute'"):
         Settings(_env_file=None, login_global_rate_limit="plenty")  # type: ignore[call-arg]
