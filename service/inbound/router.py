@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from service.core.db import on_commit, utcnow
 from service.core.deps import ApiKeyDep, SessionDep, SettingsDep
 from service.core.errors import AppError, Unprocessable
+from service.core.numbers import is_ascii_digits
 from service.declines.schemas import ContactPublic
 from service.declines.views import contact_public
 from service.inbound import service
@@ -41,7 +42,7 @@ async def raw_message(request: Request, _: ApiKeyDep, settings: SettingsDep) -> 
     limit = settings.max_inbound_bytes
     too_large = BodyTooLarge(f"the request body is over the {limit} byte limit")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if is_ascii_digits(declared) and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
     async for chunk in request.stream():
