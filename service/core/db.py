@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -34,6 +34,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The DBAPI connection under `conn`, for the few hot statements that skip SQLAlchemy's
+    execution machinery (sqlite3 or psycopg, whichever the URL chose)."""
+    return conn.connection.dbapi_connection
 
 
 def normalize_url(url: str) -> str:

@@ -4,13 +4,17 @@ was on the wire; a message a server already took is never sent again."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from service.core.db import utcnow
+from service.core.db import make_engine, utcnow
 from service.models import MessageStatus
+from service.outbox.acceptances import GroupCommit
+from service.outbox.claims import ClaimedMessage
 from service.outbox.policy import Outcome
 from service.outbox.service import run_pass
 from service.outbox.transports import BeforeEnd, CaptureTransport, OutgoingMail, SmtpTransport
@@ -105,3 +109,55 @@ async def test_a_retried_bounced_message_is_sent_again(
     row = get_message(engine, mid)
     assert summary.sent == 1 and len(smtp_server.sink.received) == 1
     assert row.status == MessageStatus.sent and row.sent_at is not None and row.sent_at > earlier
+
+
+async def test_a_note_waits_for_another_writer_without_stalling_the_service(
+    sqlite_url: str,
+) -> None:
+    engine = make_engine(sqlite_url)  # migrated by the fixture
+    notes = GroupCommit(engine)
+    try:
+        _, [mid] = make_decline(
+            engine, ["held@x.example"], status=MessageStatus.sending, claim_token="ours"
+        )
+        row = get_message(engine, mid)
+        item = ClaimedMessage(
+            id=mid,
+            decline_id=row.decline_id,
+            envelope_from=row.envelope_from,
+            envelope_to=row.envelope_to,
+            raw=row.raw,
+            attempts=1,
+            created_at=row.created_at,
+            token="ours",
+        )
+        # Another process holds SQLite's write lock for a second.
+        database = engine.url.database or ""
+        other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+        ticks_while_locked: list[int] = []
+
+        def release() -> None:
+            ticks_while_locked.append(ticks)
+            other.rollback()
+            other.close()
+
+        async def clock() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.02)
+                ticks += 1
+
+        ticking = asyncio.create_task(clock())
+        threading.Timer(1.0, release).start()
+        await notes.accepted(item, "250 2.0.0 queued as A1")
+        ticking.cancel()
+        # The note waited for the lock, and the event loop (the API, the health checks)
+        # kept running meanwhile: about 50 ticks of 20 ms.
+        assert ticks_while_locked and ticks_while_locked[0] >= 10
+        noted = get_message(engine, mid)
+        assert noted.sent_at is not None and noted.smtp_reply == "250 2.0.0 queued as A1"
+    finally:
+        await notes.close()
+        engine.dispose()
