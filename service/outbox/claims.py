@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Table, and_, case, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -111,6 +112,12 @@ _NOTE = (
 )
 
 
+_NOTE_PG_HEAD = "UPDATE messages AS m SET sent_at = %s, smtp_reply = v.reply FROM (VALUES "
+_NOTE_PG_TAIL = (
+    ") AS v(id, token, reply) WHERE m.id = v.id AND m.claim_token = v.token AND m.status = %s"
+)
+
+
 def accept(conn: Connection, accepted: Sequence[tuple[ClaimedMessage, str]], at: datetime) -> int:
     """Note that a server took these messages (each with its reply), where their claim still
     holds them; return how many were noted.
@@ -126,17 +133,27 @@ def accept(conn: Connection, accepted: Sequence[tuple[ClaimedMessage, str]], at:
     # statement by primary key, run for each row: the plan stays on the key whatever the
     # group's size (an IN list lets SQLite's planner wander onto the status index).
     dialect = conn.dialect
-    sql = _NOTE if dialect.paramstyle == "qmark" else _NOTE.replace("?", "%s")
     # The column type's own conversion, so the value is stored as every other write stores it.
     bind = MESSAGES.c.sent_at.type.bind_processor(dialect)
     when = bind(at) if bind is not None else at
     sending = MessageStatus.sending.value
-    rows = [(when, reply[:500], item.id, item.token, sending) for item, reply in accepted]
     dbapi_error = dialect.loaded_dbapi.Error
     cursor = driver_connection(conn).cursor()
+    if dialect.name == "postgresql":
+        # One statement for the group: a single round trip, and atomic on its own.
+        sql = _NOTE_PG_HEAD + ", ".join(["(%s, %s, %s)"] * len(accepted)) + _NOTE_PG_TAIL
+        rows: Any = [when]
+        for item, reply in accepted:
+            rows += [item.id, item.token, reply[:500]]
+        rows.append(sending)
+        run: Any = cursor.execute
+    else:
+        sql = _NOTE
+        rows = [(when, reply[:500], item.id, item.token, sending) for item, reply in accepted]
+        run = cursor.executemany
     try:
-        cursor.executemany(sql, rows)
-        return int(cursor.rowcount)  # both drivers sum it over the rows
+        run(sql, rows)
+        return int(cursor.rowcount)  # summed over the rows by executemany
     except dbapi_error as exc:  # raised as SQLAlchemy raises it, for whoever handles that
         raise DBAPIError.instance(sql, rows, exc, dbapi_error) from exc
     finally:
