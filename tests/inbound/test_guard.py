@@ -14,7 +14,7 @@ from service.inbound.classify import InboundMail
 from service.inbound.reader import NotAnEmail, Unparseable, read
 
 HERE = Path(__file__).parent
-REAL_MAIL = sorted((HERE / "real_mail").glob("*.eml")) + sorted((HERE / "corpus").glob("*.eml"))
+REAL_MAIL = sorted((HERE / "real_mail").rglob("*.eml")) + sorted((HERE / "corpus").glob("*.eml"))
 # A whole directory of real mail to check as well, when one is at hand.
 MORE_REAL_MAIL = os.environ.get("DECLINE_TEST_REAL_MAIL_DIR")
 
