@@ -7,6 +7,7 @@ import base64
 import binascii
 import quopri
 import re
+from collections.abc import Iterable
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
@@ -101,12 +102,11 @@ def _decode_transfer(text: str, encoding: str) -> str:
 
 
 def _dsn_address(value: str | None) -> str | None:
-    """`rfc822; bob@example.com` -> `bob@example.com`."""
+    """`rfc822; bob@example.com` -> `bob@example.com`; None for what cannot be an address."""
     if not value:
         return None
     address = value.partition(";")[2] if ";" in value else value
-    address = address.strip().strip("<>").strip().casefold()
-    return address if "@" in address and not any(ch.isspace() for ch in address) else None
+    return checked_address(address)
 
 
 def delivery_report(msg: Message, parts: list[Message]) -> Verdict | None:
@@ -125,10 +125,11 @@ def delivery_report(msg: Message, parts: list[Message]) -> Verdict | None:
         action = action_match.group(1) if action_match else _STATUS_CLASS.get(status[:1], "")
         if not action:
             continue  # the per-message block, or one too broken to read
-        recipient = _dsn_address(block.get("final-recipient")) or _dsn_address(
-            block.get("original-recipient")
-        )
-        outcomes.setdefault(action, []).append((recipient, status))
+        # Final-Recipient may be what a server rewrote our address to (an internal alias
+        # such as user@mailhub0 is refused; a forwarding target is kept): the address as we
+        # sent it, Original-Recipient, is a second candidate for matching the contact.
+        for name in ("final-recipient", "original-recipient"):
+            outcomes.setdefault(action, []).append((_dsn_address(block.get(name)), status))
         if action == "failed" and (code := block.get("diagnostic-code")):
             diagnostics.append(" ".join(str(code).partition(";")[2].split())[:300])
     if failed := outcomes.get("failed"):
@@ -183,8 +184,11 @@ def _returned_ids(msg: Message, parts: list[Message]) -> tuple[str, ...]:
 
 _ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
 _RECIPIENT_LINES = (
-    re.compile(rf"^[ \t]*<?({_ADDRESS})>?:?[ \t]*$", re.MULTILINE),  # address alone on a line
-    re.compile(rf"^<({_ADDRESS})>:", re.MULTILINE),  # qmail, Postfix: "<addr>: reason"
+    re.compile(rf"^[ \t]*[*>-]*[ \t]*<?({_ADDRESS})>?:?[ \t]*$", re.MULTILINE),  # alone on a line
+    # "<addr>: reason" (qmail, Postfix), "addr: 550 ..." (OpenSMTPD), "addr ... unknown host"
+    re.compile(rf"^[ \t]*[*>]*[ \t]*<?({_ADDRESS})>?[ \t]*(?::|\.\.\.|\bon\b)", re.MULTILINE),
+    re.compile(rf"^[^\n@]{{0,40}}:<({_ADDRESS})>[ \t]*:", re.MULTILINE),  # "user:00000:<addr> :"
+    re.compile(rf"\brcpt to:?[ \t]*<?({_ADDRESS})>?", re.IGNORECASE),  # a session transcript
     re.compile(
         rf"\b(?:deliver(?:ed|y)?|message) to:?\s*<?({_ADDRESS})>?\s*(?:could not|couldn't|"
         r"cannot|can't|failed|was not|wasn't)",
@@ -195,20 +199,48 @@ _RECIPIENT_LINES = (
         rf"\s*<?({_ADDRESS})>?",
         re.IGNORECASE,
     ),
+    re.compile(
+        rf"(?:target|recipient|failed) (?:mail )?address(?:es)?:?[ \t]*<?({_ADDRESS})>?",
+        re.IGNORECASE,
+    ),
 )
 # Where a bounce starts quoting the original: addresses after it are not failed recipients.
 _COPY_MARKER = re.compile(
-    r"^[ \t]*-{2,}.*(?:copy of the message|original message|unsent message|returned message|"
-    r"message headers)",
+    r"^[ \t]*[-|=#]{2,}.*(?:copy of (?:the|your) (?:original )?message|original message|"
+    r"unsent message|returned message|message headers|message text follows|bounced e-?mail)"
+    r"|^[ \t]*(?:below is a copy of|bounced e-?mail:|original message follows)",
     re.IGNORECASE | re.MULTILINE,
 )
-_DAEMON_LOCAL = frozenset({"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster"})
+_TO_LINE = re.compile(r"^to:[ \t]*(.+(?:\n[ \t]+.+)*)", re.IGNORECASE | re.MULTILINE)
+_DAEMON_LOCAL = frozenset(
+    {"mailer-daemon", "mailerdaemon", "mail-daemon", "maildaemon", "postmaster", "post_master"}
+)
+
+
+def checked_address(value: str) -> str | None:
+    """A failed recipient as our contacts' addresses are kept, or None when it cannot be one:
+    quotes around the local part dropped, a source route (`@relay:user@host`) cut off, and
+    a domain with no dot (an internal alias such as `user@mailhub0`) refused."""
+    address = value.strip().strip("<>").strip().casefold()
+    if address.startswith("@") and ":" in address:
+        address = address.partition(":")[2]  # RFC 5321 source route
+    local, at, domain = address.rpartition("@")
+    if len(local) > 1 and local[0] == local[-1] == '"':
+        local = local[1:-1]
+    if not at or not local or "." not in domain.strip("."):
+        return None
+    if any(ch.isspace() or ch in '<>()[],;:\\"' for ch in local + domain):
+        return None
+    return f"{local}@{domain}"
 
 
 def _text_recipients(msg: Message, parts: list[Message]) -> tuple[str, ...]:
+    """Failed recipients a non-standard bounce names: `X-Failed-Recipients`, else addresses
+    in the diagnostic text (never the bounce's own To, nor a mail system's), then the To of
+    the returned original: ours go to one contact each."""
     failed = raw_header(msg, "X-Failed-Recipients")
     if failed:
-        found = unique(a.casefold() for _, a in getaddresses([failed]) if "@" in a)
+        found = _checked(a for _, a in getaddresses([failed]))
         if found:
             return found
     own = {a.casefold() for _, a in getaddresses(raw_headers(msg, "To"))}
@@ -218,44 +250,258 @@ def _text_recipients(msg: Message, parts: list[Message]) -> tuple[str, ...]:
         marker = _COPY_MARKER.search(text)
         diagnostic = text[: marker.start()] if marker else text
         for pattern in _RECIPIENT_LINES:
-            found_in_text.extend(a.casefold() for a in pattern.findall(diagnostic))
-    return unique(
-        a for a in found_in_text if a not in own and a.partition("@")[0] not in _DAEMON_LOCAL
-    )
+            found_in_text.extend(pattern.findall(diagnostic))
+    named = _checked(found_in_text)
+    named = tuple(a for a in named if a not in own and a.partition("@")[0] not in _DAEMON_LOCAL)
+    return unique((*named, *_checked(_original_recipients(parts))))
+
+
+def _checked(addresses: Iterable[str]) -> tuple[str, ...]:
+    return unique(a for a in map(checked_address, addresses) if a is not None)
+
+
+def _original_recipients(parts: list[Message]) -> list[str]:
+    """The To of the returned original: an attached message, an attached header block, or
+    the copy quoted after the bounce's own text."""
+    found: list[str] = []
+    for part in parts:
+        ctype = content_type(part)
+        payload = part.get_payload()
+        if ctype in ("message/rfc822", "message/global"):
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                found.extend(a for _, a in getaddresses(raw_headers(payload[0], "To")))
+            elif isinstance(payload, str):
+                found.extend(_to_lines(desurrogate(payload)))
+        elif ctype in ("text/rfc822-headers", "text/global-headers"):
+            found.extend(_to_lines(part_text(part)))
+    if not found:
+        for text in texts(parts, attachments=False):
+            marker = _COPY_MARKER.search(text[:MAX_SCAN_CHARS])
+            if marker:
+                found.extend(_to_lines(text[marker.end() : MAX_SCAN_CHARS]))
+    return found
+
+
+def _to_lines(text: str) -> list[str]:
+    headers = re.split(r"\n[ \t]*\n", text[:MAX_SCAN_CHARS].replace("\r\n", "\n"), maxsplit=1)[0]
+    return [a for value in _TO_LINE.findall(headers) for _, a in getaddresses([value])]
 
 
 # Non-standard bounces ---------------------------------------------------------------------------
 
+
+def _phrases(*phrases: str) -> re.Pattern[str]:
+    """Alternatives matched on `normalize`d text, so written here as a reader writes them."""
+    alternatives = sorted({re.escape(normalize(p)) for p in phrases}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z])(?:" + "|".join(alternatives) + r")")
+
+
 _DAEMON_NAME = re.compile(
-    r"mail delivery (?:subsystem|system|service)|mailer[- ]daemon|\bpostmaster\b", re.IGNORECASE
+    r"mail delivery (?:subsystem|system|service)|mail[. ]delivery[. ]system|mailer[- ._]?daemon|"
+    r"\bpost[_-]?master\b|\bmail administrator\b",
+    re.IGNORECASE,
 )
-_FAILURE_SUBJECT = re.compile(
-    r"(?<![a-z])(?:undeliver|returned mail|failure notice|delivery status notification \(fail|"
-    r"mail delivery failed|delivery (?:has )?failed|delivery failure|failed delivery|"
-    r"non-?delivery|could not be delivered|not delivered|returned to sender|unzustellbar|"
-    r"non remis|no se puede entregar|onbestelbaar|non recapitabile)"
+# Addresses no person answers from: "no-reply@", "bounce@", a list's "-owner" or "-admin".
+_UNATTENDED_LOCAL = re.compile(
+    r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|bounces?|mail[-_.]?(?:er[-_.]?)?"
+    r"daemon|owner-.+|.+-(?:owner|admin|request|bounces?))(?:[-_+.=].*)?$"
 )
-_DELAY_SUBJECT = re.compile(
-    r"(?<![a-z])(?:delay|still being retried|warning: message|verzogert|retardee?|retrasad)"
+# Headers mailing-list software puts on its own notices.
+_LIST_SOFTWARE = ("X-MLServer", "X-ML-Name", "Mailing-List", "X-Mailman-Version", "X-Ezmlm-Id")
+
+_FAILURE_SUBJECT = _phrases(
+    "undeliver",
+    "returned mail",
+    "failure notice",
+    "delivery status notification (fail",
+    "mail delivery failed",
+    "delivery failed",
+    "delivery has failed",
+    "delivery failure",
+    "failed delivery",
+    "nondelivery",
+    "non-delivery",
+    "could not be delivered",
+    "not delivered",
+    "returned to sender",
+    "returning to sender",
+    "mail failed",
+    "mail failure",
+    "delivery error",
+    "delivery status notification: error",
+    "bounce notification",
+    "bounced mail",
+    "rejected",
+    "not a member",
+    "unzustellbar",
+    "nicht zustellbar",
+    "non remis",
+    "non distribuable",
+    "no se puede entregar",
+    "no entregado",
+    "onbestelbaar",
+    "non recapitabile",
+    "nao entregue",
+    "メールエラー",
+    "配信できません",
+    "配信エラー",
+    "配送エラー",
+    "送信エラー",
+    "宛先不明",
 )
-_FAILURE_TEXT = re.compile(
-    r"could not be delivered|couldn't be delivered|was not delivered|failed permanently|"
-    r"permanent (?:fatal )?error|undeliverable|delivery has failed|user unknown|no such user|"
-    r"mailbox unavailable|does not exist|unable to deliver|wasn't able to deliver"
+_DELAY_SUBJECT = _phrases(
+    "delay",
+    "warning",
+    "still being retried",
+    "warning: message",
+    "verzogert",
+    "retardee",
+    "retarde",
+    "retrasad",
+    "vertraagd",
+    "ritardat",
+    "atrasad",
+    "遅延",
 )
-_DELAY_TEXT = re.compile(
-    r"has been delayed|not yet been delivered|will (?:continue|keep) (?:trying|to try)|"
-    r"still trying|delivery (?:is |has been )?delayed"
+# Said only of mail that failed: enough from any sender no person answers from.
+_FAILURE_TEXT = _phrases(
+    "could not be delivered",
+    "couldn't be delivered",
+    "could not deliver",
+    "was not delivered",
+    "wasn't delivered",
+    "not be delivered",
+    "failed permanently",
+    "permanent error",
+    "permanent fatal error",
+    "undeliverable",
+    "delivery has failed",
+    "delivery failed",
+    "delivery to the following recipient",
+    "user unknown",
+    "unknown user",
+    "no such user",
+    "no such recipient",
+    "unknown recipient",
+    "recipient not found",
+    "invalid recipient",
+    "invalid user",
+    "invalid address",
+    "mailbox unavailable",
+    "mailbox is full",
+    "mailbox full",
+    "over quota",
+    "quota exceeded",
+    "does not exist",
+    "unable to deliver",
+    "wasn't able to deliver",
+    "was unable to deliver",
+    "did not reach",
+    "could not reach",
+    "address rejected",
+    "recipient rejected",
+    "relay access denied",
+    "no mailbox here",
+    "name is not recognized",
+    "unknown host",
+    "host not found",
+    "domain not found",
+    "no valid recipients",
+    "was aborted",
+    "not a member of",
+    "not allowed to post",
+    "message was rejected",
+    "returned to sender",
+    "returning to sender",
+    "nicht zugestellt",
+    "unzustellbar",
+    "n'a pas pu etre remis",
+    "no pudo ser entregado",
+    "no se pudo entregar",
+    "kon niet worden afgeleverd",
+    "non e stato recapitato",
+    "nao pode ser entregue",
+    "送信できませんでした",
+    "配信できませんでした",
+    "配信できません",
+    "届けられませんでした",
+    "宛先不明",
+    "存在しません",
+)
+# Words a failure notice uses too, but too common to trust from a sender that is not a
+# mail system's own.
+_FAILURE_WORDS = _phrases("error", "rejected", "aborted", "failed", "failure", "bounce")
+# An SMTP reply code (5xx) or enhanced status code (5.x.x) standing alone.
+_FAILURE_CODE = re.compile(r"(?<![\w.])(?:5\.\d{1,3}\.\d{1,3}|5[0-5]\d(?=[ -]\S))(?![\w.])")
+# A warning that mail is still being tried: wins over failure words, which such warnings
+# quote ("could not be delivered for 4 hours; it will be retried").
+_DELAY_TEXT = _phrases(
+    "has been delayed",
+    "not yet been delivered",
+    "will continue trying",
+    "will keep trying",
+    "will continue to try",
+    "will keep to try",
+    "still trying",
+    "delivery is delayed",
+    "delivery delayed",
+    "delivery has been delayed",
+    "will be retried",
+    "will retry",
+    "warning only",
+    "this is a warning",
+    "do not need to resend",
+    "no need to resend",
+    "temporarily deferred",
+    "weiterhin versucht",
+    "wird weiter versucht",
+    "verzogert",
 )
 
 
-def _from_mail_system(msg: Message) -> bool:
+_GAVE_UP = _phrases(
+    "given up",
+    "giving up",
+    "gave up",
+    "not going to try again",
+    "will not be retried",
+    "won't be retried",
+    "will not retry",
+    "permanent error",
+    "permanent failure",
+    "permanently",
+    "no further attempts",
+)
+_STATUS_CODE = re.compile(r"(?<![\w.])([245])\.\d{1,3}\.\d{1,3}(?![\w.])")
+
+
+def _sender_kind(msg: Message, parts: list[Message]) -> str:
+    """ "daemon" for a mail system's own address (or an empty From, or a delivery report we
+    could not read), "unattended" for an address no person answers from, else ""."""
+    if any(content_type(p).endswith("delivery-status") for p in parts):
+        return "daemon"
+    raw_from = raw_header(msg, "From")
     from_text = decoded_header(msg, "From") or ""
-    local = parseaddr(from_text)[1].partition("@")[0].casefold() or from_text.strip().casefold()
-    return local in _DAEMON_LOCAL or bool(_DAEMON_NAME.search(from_text))
+    address = parseaddr(from_text)[1].casefold()
+    local = address.partition("@")[0] or from_text.strip().casefold()
+    if raw_from is not None and not address and re.fullmatch(r"\s*<\s*>\s*", raw_from):
+        return "daemon"  # "From: <>"
+    if local in _DAEMON_LOCAL or _DAEMON_NAME.search(from_text):
+        return "daemon"
+    if _UNATTENDED_LOCAL.match(local) or any(raw_header(msg, h) for h in _LIST_SOFTWARE):
+        return "unattended"
+    return ""
 
 
 def mail_system_notice(msg: Message, parts: list[Message], subject: str) -> Verdict | None:
+    """Bounces and notices in a mail system's own format (no readable RFC 3464 report).
+
+    Who sent it decides how much of the text is trusted: from a mail system's own address,
+    any failure wording or a 5xx code makes a bounce; from an address no person answers
+    from, or with the null sender that bounces and auto-replies share, only wording said
+    of failed mail alone. A delay warning is never a bounce. Whatever else a mail system
+    or an unattended address sends is an auto-reply: no person wrote it."""
+
     def bounce(reason: str) -> Verdict:
         return Verdict(
             Detected.bounce,
@@ -270,24 +516,44 @@ def mail_system_notice(msg: Message, parts: list[Message], subject: str) -> Verd
 
     if (raw_header(msg, "X-Failed-Recipients") or "").strip():
         return bounce("X-Failed-Recipients header (non-standard bounce)")
-    # A delivery report we could not read is a mail system's message too.
-    daemon = _from_mail_system(msg) or any(
-        content_type(p).endswith("delivery-status") for p in parts
-    )
+    sender = _sender_kind(msg, parts)
     null_sender = (raw_header(msg, "Return-Path") or "").strip() == "<>"
-    if not (daemon or null_sender):
+    if not (sender or null_sender):
         return None
     folded = normalize(subject)
-    if _FAILURE_SUBJECT.search(folded):
+    text = normalize(_notice_text(parts))
+    failed_subject = _FAILURE_SUBJECT.search(folded)
+    # A notice that says it gave up is final, whatever temporary trouble it quotes.
+    delayed = not _GAVE_UP.search(text) and (
+        _DELAY_SUBJECT.search(folded) or _DELAY_TEXT.search(text)
+    )
+    if failed_subject and not delayed:
         return bounce(f"bounce from mail system: {subject[:80]}")
-    if not daemon:
+    if delayed and (sender or failed_subject):
+        return machine("delivery delayed (mail system notice)")
+    if failure := _FAILURE_TEXT.search(text):
+        return bounce(f"bounce from mail system: {failure.group(0)}")
+    if sender == "daemon" and not _only_temporary(text):
+        if failure := _FAILURE_CODE.search(text) or _FAILURE_WORDS.search(text):
+            return bounce(f"bounce from mail system: {failure.group(0)}")
+    if not sender:
         return None  # a null sender alone is also what auto-replies use (RFC 3834)
-    if _DELAY_SUBJECT.search(folded):
-        return machine("delivery delayed (mail system notice)")
-    text = normalize(" ".join(texts(parts, attachments=False))[:MAX_SCAN_CHARS])
-    if _FAILURE_TEXT.search(text):
-        return bounce("bounce from mail system: failure text")
-    if _DELAY_TEXT.search(text):
-        return machine("delivery delayed (mail system notice)")
     # Whatever else a mail system says, no person wrote it: never let it pass for a reply.
-    return machine("message from a mail system")
+    return machine("message from a mail system" if sender == "daemon" else "unattended sender")
+
+
+def _only_temporary(text: str) -> bool:
+    """Status codes quoted, and none of them permanent (5.x.x): a transcript of trouble
+    that passes, not a failure."""
+    classes = {m.group(1) for m in _STATUS_CODE.finditer(text)}
+    return bool(classes) and "5" not in classes
+
+
+def _notice_text(parts: list[Message]) -> str:
+    """The notice's own words: its text parts up to where a copy of the original starts."""
+    chunks = []
+    for text in texts(parts, attachments=False):
+        text = text[:MAX_SCAN_CHARS]
+        marker = _COPY_MARKER.search(text)
+        chunks.append(text[: marker.start()] if marker else text)
+    return "\n".join(chunks)[:MAX_SCAN_CHARS]

@@ -162,9 +162,28 @@ def own_parts(msg: Message) -> list[Message]:
         if content_type(part).startswith("message/"):
             continue
         payload = part.get_payload()
+        if isinstance(payload, str) and content_type(part).startswith("multipart/"):
+            payload = _recovered_parts(payload)
         if isinstance(payload, list):
             stack.extend(p for p in reversed(payload) if isinstance(p, Message))
     return found
+
+
+_BOUNDARY_LINE = re.compile(r"^--([^\s\"]{1,70}?)[ \t\r]*$", re.MULTILINE)
+
+
+def _recovered_parts(body: str) -> list[Message] | None:
+    """The parts of a multipart whose boundary the parser did not get (real gateways write
+    `boundary=` on an unfolded line of its own): the first delimiter line in the body names it."""
+    found = _BOUNDARY_LINE.search(body, 0, MAX_SCAN_CHARS)
+    if found is None:
+        return None
+    head = f'Content-Type: multipart/mixed; boundary="{found.group(1)}"\n\n'
+    rebuilt = message_from_bytes(head.encode() + body.encode("utf-8", "surrogateescape"))
+    payload = rebuilt.get_payload()
+    if not isinstance(payload, list):
+        return None
+    return [part for part in payload if isinstance(part, Message)]
 
 
 def part_text(part: Message) -> str:
