@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from service.inbound.mime import content_type, normalize, raw_header
+from service.inbound.mime import body_text, content_type, normalize, phrases, raw_header
 from service.inbound.verdict import Detected, Verdict
 
 # Read receipts ---------------------------------------------------------------------------------
@@ -110,7 +110,8 @@ _OOO_PHRASES = (
 )
 _OOO = "|".join(re.escape(p) for p in sorted(_OOO_PHRASES, key=len, reverse=True))
 _OOO_SUBJECT = re.compile(
-    rf"^(?:\[(?P<b>{_OOO})\]"  # "[Auto-Reply] ..."
+    r"^(?:(?P<a>auto):\s"  # Lotus Notes / HCL Domino: "AUTO: Jane Doe is out of the office"
+    rf"|\[(?P<b>{_OOO})\]"  # "[Auto-Reply] ..."
     rf"|\((?P<p>{_OOO})\)"  # "(Out of office) ..."
     rf"|(?P<t>{_OOO})\s*(?::|\||[-\u2013\u2014]\s)"  # "Automatic reply: ..."
     rf"|(?P<w>{_OOO})[\s.!]*$"  # "Out of Office"
@@ -118,8 +119,9 @@ _OOO_SUBJECT = re.compile(
     r"hasta|desde|del|tot|t/m|van|fino|dal)\b)"  # "Out of office until 4 December"
 )
 _LOTUS_SUBJECT = re.compile(
-    r"\bis (?:currently )?(?P<l>out of (?:the )?office|on vacation|on holiday|away from "
-    r"(?:the |my )?(?:office|desk))[\s.!]*$"
+    r"\bis (?:currently )?(?P<l>out of (?:the )?office|on vacation|on holiday|on leave|away "
+    r"from (?:the |my )?(?:office|desk))[\s.!]*"
+    r"(?:\((?:returning|back|return|retour|zuruck|regreso|terug|rientro)\b[^()]*\)[\s.!]*)?$"
 )
 _REPLY_PREFIX = re.compile(
     r"^(?:\s*(?:\[(?:external|extern|externe|ext)\]|\*(?:external|extern)\*"
@@ -135,3 +137,224 @@ def auto_reply_subject(subject: str) -> Verdict | None:
         return None
     phrase = next(g for g in match.groups() if g)
     return Verdict(Detected.auto_reply, f"out-of-office subject: {phrase}")
+
+
+# Out-of-office notes sent without any auto-reply header ------------------------------------
+
+# Said in the notes responders send; matched on the writer's own text (quotes cut off).
+_ABSENCE_NOTE = phrases(
+    # English
+    "i am out of the office",
+    "i'm out of the office",
+    "i am currently out of the office",
+    "i'm currently out of the office",
+    "i will be out of the office",
+    "i'll be out of the office",
+    "i am out of office",
+    "i'm out of office",
+    "i am currently out of office",
+    "i am away from the office",
+    "i am currently away",
+    "i'm currently away",
+    "i am on vacation",
+    "i'm on vacation",
+    "i am on holiday",
+    "i'm on holiday",
+    "i am on annual leave",
+    "i'm on annual leave",
+    "i am on leave",
+    "i'm on leave",
+    "on parental leave",
+    "on maternity leave",
+    "on paternity leave",
+    "away from my desk",
+    "with limited access to email",
+    "with limited access to e-mail",
+    "limited access to my email",
+    "no access to email",
+    "without access to email",
+    "will respond when i return",
+    "will reply when i return",
+    "will respond upon my return",
+    "will reply upon my return",
+    "respond to your email when i return",
+    "respond to your message when i return",
+    "reply to your email when i return",
+    "when i am back in the office",
+    "when i'm back in the office",
+    "in my absence",
+    "during my absence",
+    "for urgent matters",
+    "for anything urgent",
+    "if your matter is urgent",
+    "if this is urgent",
+    "this is an automatic",
+    "this is an automated",
+    # German
+    "ich bin nicht im buro",
+    "ich bin derzeit nicht im buro",
+    "bin ich nicht im buro",
+    "ich bin abwesend",
+    "ich bin im urlaub",
+    "bin ich im urlaub",
+    "bin ich abwesend",
+    "ausser haus",
+    "in dringenden fallen",
+    "wahrend meiner abwesenheit",
+    "ihre e-mail wird nicht weitergeleitet",
+    "ich bin ab dem",
+    "bin ich wieder erreichbar",
+    # French
+    "je suis absent",
+    "je suis absente",
+    "je serai absent",
+    "je serai absente",
+    "actuellement absent",
+    "actuellement absente",
+    "je suis en conge",
+    "je suis en vacances",
+    "pendant mon absence",
+    "en cas d'urgence",
+    "je serai de retour",
+    "hors du bureau",
+    # Spanish
+    "estoy fuera de la oficina",
+    "me encuentro fuera de la oficina",
+    "estoy de vacaciones",
+    "me encuentro de vacaciones",
+    "estare ausente",
+    "estoy ausente",
+    "durante mi ausencia",
+    "en caso de urgencia",
+    "estare de vuelta",
+    "estare de regreso",
+    # Dutch
+    "ik ben afwezig",
+    "ik ben niet op kantoor",
+    "ik ben met vakantie",
+    "ik ben op vakantie",
+    "tijdens mijn afwezigheid",
+    "in dringende gevallen",
+    "ben ik weer bereikbaar",
+    # Italian
+    "sono fuori ufficio",
+    "sono fuori sede",
+    "sono in ferie",
+    "saro assente",
+    "sono assente",
+    "durante la mia assenza",
+    "in caso di urgenza",
+    "saro di ritorno",
+    # Portuguese
+    "estou fora do escritorio",
+    "estou de ferias",
+    "estarei ausente",
+    "estou ausente",
+    "durante a minha ausencia",
+    "durante minha ausencia",
+    "em caso de urgencia",
+    "estarei de volta",
+    # Japanese
+    "不在にしております",
+    "不在にしています",
+    "休暇を頂いて",
+    "休暇をいただいて",
+    "休暇中",
+    "出張中",
+    "外出中",
+    "返信が遅れ",
+    "ご返信が遅れ",
+)
+# What a person answering our email says and a responder does not.
+_PERSONAL_ANSWER = phrases(
+    "thank you for letting",
+    "thanks for letting",
+    "thank you for the update",
+    "thanks for the update",
+    "thanks for the heads up",
+    "thank you for the heads up",
+    "thank you for informing",
+    "thanks for informing",
+    "thanks for getting back",
+    "thank you for getting back",
+    "sorry to hear",
+    "good luck",
+    "best of luck",
+    "all the best",
+    "best wishes",
+    "congratulations",
+    "congrats",
+    "i understand",
+    "we understand",
+    "understood",
+    "appreciate you",
+    "appreciate your",
+    "no problem",
+    "no worries",
+    "keep in touch",
+    "stay in touch",
+    "your decision",
+    "the role",
+    "the position",
+    "another offer",
+    "new role",
+    "new position",
+    "your new",
+    "withdraw",
+    "declin",
+    "viel erfolg",
+    "alles gute",
+    "danke fur die info",
+    "danke fur ihre nachricht und",
+    "schade",
+    "ihre entscheidung",
+    "bonne chance",
+    "bonne continuation",
+    "dommage",
+    "merci de m'avoir",
+    "merci de nous avoir",
+    "votre decision",
+    "mucha suerte",
+    "gracias por avisar",
+    "gracias por informar",
+    "su decision",
+    "lo siento",
+    "veel succes",
+    "bedankt voor het laten weten",
+    "jammer",
+    "in bocca al lupo",
+    "buona fortuna",
+    "grazie per avermi",
+    "la sua decisione",
+    "boa sorte",
+    "obrigado por avisar",
+    "obrigada por avisar",
+    "sua decisao",
+    "ご活躍",
+    "残念",
+)
+# Where the writer's own text ends and a quote of the message answered begins.
+_QUOTE_START = re.compile(
+    r"^[ \t]*>|^[ \t]*-{2,}[ \t]*(?:original message|urspr[^\n]*nachricht|message d'origine|"
+    r"mensaje original|oorspronkelijk bericht|messaggio originale|mensagem original)"
+    r"|^on .{0,200}wrote:[ \t]*$|^am .{0,200}schrieb.{0,80}:[ \t]*$|^le .{0,200}a ecrit[ \t]*:"
+    r"|^el .{0,200}escribio:|^from: .{0,200}$\n^(?:sent|date): ",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MAX_NOTE_CHARS = 4_000  # a responder's note is short; a long letter is a person's
+
+
+def auto_reply_body(parts: list[Message]) -> Verdict | None:
+    """An out-of-office note a responder sent without any auto-reply header (some clients'
+    rules, some gateways): its own words announce an absence, and nothing in them answers
+    our email. Calling a contact who did answer costs the candidate one call; missing a
+    call because a note passed for an answer loses the contact, so the doubt falls here."""
+    text = body_text(parts)
+    quote = _QUOTE_START.search(text, 0, _MAX_NOTE_CHARS * 4)
+    own = normalize(text[: quote.start()] if quote else text[: _MAX_NOTE_CHARS * 4])
+    if len(own) > _MAX_NOTE_CHARS:
+        return None
+    found = _ABSENCE_NOTE.search(own)
+    if found is None or _PERSONAL_ANSWER.search(own):
+        return None
+    return Verdict(Detected.auto_reply, f"out-of-office note: {found.group(0)}")

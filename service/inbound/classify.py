@@ -1,39 +1,32 @@
 """Parse and classify one inbound email from its raw bytes: a human reply, an auto-reply or a
 bounce. Pure functions: no I/O, no database, no clock.
 
-Decisions where mail practice leaves room (the tests pin each one down):
+Each recognizer lives in a module named for what it recognizes (`delivery_reports`,
+`auto_replies`, `return_dates`, reading through `mime`); `_classify` asks them in order and
+the first verdict wins, with the reason it gives. The order, and the rule behind every
+doubt: a person's reply cancels a call the candidate may still need, so when in doubt a
+message is a machine's (one extra call) rather than a person's (a lost one).
 
-- Precedence: bounce checks first, then auto-reply, then reply. Bounces often carry
-  `Auto-Submitted` too (Postfix, Exchange), so the order matters.
-- Bounce: an RFC 3464 `message/delivery-status` part (anywhere in the message's own MIME tree,
-  never inside an attached message: a person forwarding a bounce is a person) with at least
-  one recipient `Action: failed` (a 5.x.x `Status` stands in for a missing Action). Otherwise a
-  non-standard bounce: an `X-Failed-Recipients` header (Exim sets it on bounces only), or mail
-  from a mail system (MAILER-DAEMON, postmaster, "Mail Delivery Subsystem"; or an empty
-  Return-Path) whose subject reads like a failure, or, from a mail-system sender only, whose
-  text does. A bounce whose original cannot be identified is still a bounce, with empty ids.
-  Anything else from a mail-system sender (or with a delivery report we cannot read) is an
-  auto_reply, "message from a mail system": no person wrote it, so it must not count as a
-  reply, and nothing says the mail failed, so it must not count as a bounce.
-- Delivery reports that are not failures are never replies: `Action: delayed` (or a mail
-  system's "delayed" notice) is an auto_reply, "delivery delayed"; a success report
-  (delivered / relayed / expanded) and a read receipt (RFC 8098 disposition-notification) are
-  auto_reply too. None of these gets a return date.
+- Delivery reports first: RFC 3464 `message/delivery-status` (anywhere in the message's own
+  MIME tree, never inside an attached message: a person forwarding a bounce is a person),
+  then bounces and notices in mail systems' own formats. Bounces often carry
+  `Auto-Submitted` too (Postfix, Exchange), so they must come before the auto-reply checks.
+  A delay warning is an auto_reply, never a bounce; so are success reports.
+- Read receipts (RFC 8098) are auto_reply.
 - Auto-reply headers: `Auto-Submitted` with any value but `no` (an empty value counts: the
   header exists only on automatic mail); `X-Autoreply` / `X-Autorespond` / `X-Autoresponder`
   with any value but no/false/off/0 (empty counts); `Precedence: auto_reply|bulk|junk|list`;
-  Exchange's `X-MS-Exchange-Inbox-Rules-Loop` (only mail a mailbox rule generated carries it,
-  and an out-of-office reply is such a rule) and `X-MS-Exchange-Generated-Message-Source:
+  Exchange's `X-MS-Exchange-Inbox-Rules-Loop` and `X-MS-Exchange-Generated-Message-Source:
   Mailbox Rules Agent`. `X-Auto-Response-Suppress` is NOT a sign: Outlook puts it on ordinary
   human mail.
-- Out-of-office subjects are the weakest sign, so they count only in the shapes responders
-  produce, after any reply prefixes ("Re:", "AW:", "SV:", ...) and an "[External]" tag: the
-  phrase as a tag followed by ":" or " - " ("Automatic reply: ..."), in brackets
-  ("[Auto-Reply] ..."), as the whole subject ("Out of Office"), followed by a return phrase
-  ("Out of office until ..."), or Lotus style at the end ("Jane Doe is out of the office.").
-  "Re: Out of office plans for next year?" is a human reply. The body alone never makes an
-  auto-reply: a person may well write "I am on holiday until Friday, but thank you".
-- Return date: see extract_return_date.
+- Out-of-office subjects count only in the shapes responders produce, after any reply
+  prefixes and an "[External]" tag ("Automatic reply: ...", "[Auto-Reply] ...", "Out of
+  Office", "Out of office until ...", Lotus "AUTO: ..." and "Jane Doe is out of the office
+  (returning ...)"). "Re: Out of office plans for next year?" is a human reply.
+- Out-of-office notes without any such sign: the writer's own text (quotes cut off)
+  announces an absence, and says nothing that answers our email ("thanks for letting me
+  know", "best of luck", ...).
+- Return date: see `return_dates.extract_return_date`.
 """
 
 from __future__ import annotations
@@ -42,7 +35,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import Message
 
-from service.inbound.auto_replies import auto_reply_header, auto_reply_subject, read_receipt
+from service.inbound.auto_replies import (
+    auto_reply_body,
+    auto_reply_header,
+    auto_reply_subject,
+    read_receipt,
+)
 from service.inbound.delivery_reports import delivery_report, mail_system_notice
 from service.inbound.mime import (
     MAX_SUBJECT_CHARS,
@@ -136,5 +134,6 @@ def _classify(msg: Message, parts: list[Message], subject: str) -> Verdict:
         or read_receipt(msg, parts)
         or auto_reply_header(msg)
         or auto_reply_subject(subject)
+        or auto_reply_body(parts)
         or Verdict(Detected.reply, "human reply")
     )

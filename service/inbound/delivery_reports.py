@@ -19,6 +19,7 @@ from service.inbound.mime import (
     message_ids,
     normalize,
     part_text,
+    phrases,
     raw_header,
     raw_headers,
     texts,
@@ -290,12 +291,6 @@ def _to_lines(text: str) -> list[str]:
 # Non-standard bounces ---------------------------------------------------------------------------
 
 
-def _phrases(*phrases: str) -> re.Pattern[str]:
-    """Alternatives matched on `normalize`d text, so written here as a reader writes them."""
-    alternatives = sorted({re.escape(normalize(p)) for p in phrases}, key=len, reverse=True)
-    return re.compile(r"(?<![a-z])(?:" + "|".join(alternatives) + r")")
-
-
 _DAEMON_NAME = re.compile(
     r"mail delivery (?:subsystem|system|service)|mail[. ]delivery[. ]system|mailer[- ._]?daemon|"
     r"\bpost[_-]?master\b|\bmail administrator\b",
@@ -309,7 +304,7 @@ _UNATTENDED_LOCAL = re.compile(
 # Headers mailing-list software puts on its own notices.
 _LIST_SOFTWARE = ("X-MLServer", "X-ML-Name", "Mailing-List", "X-Mailman-Version", "X-Ezmlm-Id")
 
-_FAILURE_SUBJECT = _phrases(
+_FAILURE_SUBJECT = phrases(
     "undeliver",
     "returned mail",
     "failure notice",
@@ -349,7 +344,7 @@ _FAILURE_SUBJECT = _phrases(
     "送信エラー",
     "宛先不明",
 )
-_DELAY_SUBJECT = _phrases(
+_DELAY_SUBJECT = phrases(
     "delay",
     "warning",
     "still being retried",
@@ -364,7 +359,7 @@ _DELAY_SUBJECT = _phrases(
     "遅延",
 )
 # Said only of mail that failed: enough from any sender no person answers from.
-_FAILURE_TEXT = _phrases(
+_FAILURE_TEXT = phrases(
     "could not be delivered",
     "couldn't be delivered",
     "could not deliver",
@@ -430,12 +425,12 @@ _FAILURE_TEXT = _phrases(
 )
 # Words a failure notice uses too, but too common to trust from a sender that is not a
 # mail system's own.
-_FAILURE_WORDS = _phrases("error", "rejected", "aborted", "failed", "failure", "bounce")
+_FAILURE_WORDS = phrases("error", "rejected", "aborted", "failed", "failure", "bounce")
 # An SMTP reply code (5xx) or enhanced status code (5.x.x) standing alone.
 _FAILURE_CODE = re.compile(r"(?<![\w.])(?:5\.\d{1,3}\.\d{1,3}|5[0-5]\d(?=[ -]\S))(?![\w.])")
 # A warning that mail is still being tried: wins over failure words, which such warnings
 # quote ("could not be delivered for 4 hours; it will be retried").
-_DELAY_TEXT = _phrases(
+_DELAY_TEXT = phrases(
     "has been delayed",
     "not yet been delivered",
     "will continue trying",
@@ -459,7 +454,7 @@ _DELAY_TEXT = _phrases(
 )
 
 
-_GAVE_UP = _phrases(
+_GAVE_UP = phrases(
     "given up",
     "giving up",
     "gave up",

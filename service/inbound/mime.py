@@ -275,5 +275,11 @@ def normalize(text: str) -> str:
     return text.translate({0x2019: "'", 0x2018: "'", 0x60: "'", 0xB4: "'"})
 
 
+def phrases(*alternatives: str) -> re.Pattern[str]:
+    """Alternatives matched on `normalize`d text, so written as a reader writes them."""
+    escaped = sorted({re.escape(normalize(p)) for p in alternatives}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z])(?:" + "|".join(escaped) + r")")
+
+
 def unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))

@@ -796,7 +796,9 @@ def test_extract_return_date(text: str, received: date | None, back: date | None
 
 
 def test_return_date_only_for_auto_replies() -> None:
-    body = "I am out of the office until 4 December.\n"
+    # A person who answers and mentions an absence has answered: no return date to wait for.
+    body = "Thanks for letting me know. I am out of the office until 4 December.\n"
+    assert parse(mail(body=body)).detected is Detected.reply
     assert parse(mail(body=body)).return_date is None
     assert parse(mail("Auto-Submitted: auto-replied", body=body)).return_date == date(2026, 12, 5)
 
