@@ -1,4 +1,4 @@
-"""`python -m bench`: machine facts, then six sections, each beside its own baseline."""
+"""`python -m bench`: machine facts, then seven sections, each beside its own baseline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from bench import acceptance, compose_cost, dashboard, delivery, inbound
+from bench import acceptance, compose_cost, dashboard, delivery, inbound, real_mail
 from bench.fixtures import postgres_version, render_messages, temp_dir
 from bench.report import load_note, machine_facts
 from bench.sink import SinkProcess
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.page_requests, directory, postgres=pg is not None, declines=args.declines
             )
             inbound.run(args.inbound_rounds, inbound.real_mail_dir(args.real_mail))
+            real_mail.run()
     except KeyboardInterrupt:
         print("\ninterrupted: the sink, temp files and any bench_* database were cleaned up")
         return 130
