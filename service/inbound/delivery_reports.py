@@ -296,10 +296,11 @@ _DAEMON_NAME = re.compile(
     r"\bpost[_-]?master\b|\bmail administrator\b",
     re.IGNORECASE,
 )
-# Addresses no person answers from: "no-reply@", "bounce@", a list's "-owner" or "-admin".
+# Addresses no person answers from: "no-reply@", "bounce@", a list's "-owner" or "-request"
+# (a list's "-admin" is told by the list software's headers instead: people use that too).
 _UNATTENDED_LOCAL = re.compile(
     r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|bounces?|mail[-_.]?(?:er[-_.]?)?"
-    r"daemon|owner-.+|.+-(?:owner|admin|request|bounces?))(?:[-_+.=].*)?$"
+    r"daemon|owner-.+|.+-(?:owner|request|bounces?))(?:[-_+.=].*)?$"
 )
 # Headers mailing-list software puts on its own notices.
 _LIST_SOFTWARE = ("X-MLServer", "X-ML-Name", "Mailing-List", "X-Mailman-Version", "X-Ezmlm-Id")
