@@ -484,8 +484,14 @@ def _sender_kind(msg: Message, parts: list[Message]) -> str:
         return "daemon"  # "From: <>"
     if local in _DAEMON_LOCAL or _DAEMON_NAME.search(from_text):
         return "daemon"
-    if _UNATTENDED_LOCAL.match(local) or any(raw_header(msg, h) for h in _LIST_SOFTWARE):
+    if any(raw_header(msg, h) for h in _LIST_SOFTWARE):
         return "unattended"
+    if _UNATTENDED_LOCAL.match(local):
+        # A system relaying a person's words (an applicant tracking system) sends from
+        # no-reply@ with the person's address in Reply-To.
+        reply_to = parseaddr(decoded_header(msg, "Reply-To") or "")[1].casefold()
+        if not reply_to or _UNATTENDED_LOCAL.match(reply_to.partition("@")[0]):
+            return "unattended"
     return ""
 
 

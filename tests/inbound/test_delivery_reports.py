@@ -164,3 +164,12 @@ def test_an_address_no_person_answers_from_is_never_a_reply() -> None:
     mail = parse(raw)
     assert mail.detected is Detected.auto_reply, mail.reason
     assert mail.return_date is None
+
+
+def test_a_person_relayed_by_a_no_reply_system_is_still_a_person() -> None:
+    raw = human(
+        "Thanks for letting me know, and best of luck.",
+        sender="Jordan via Hiring <no-reply@ats.example>",
+    ).replace(b"\nTo:", b"\nReply-To: Jordan Recruiter <jordan.recruiter@example.com>\nTo:", 1)
+    assert b"Reply-To" in raw
+    assert parse(raw).detected is Detected.reply
