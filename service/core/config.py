@@ -165,6 +165,14 @@ class Settings(BaseSettings):
         _check_calendar(self)
         if "@" not in self.mail_from_address or not self.mail_from_domain:
             raise ValueError(f"DECLINE_MAIL_FROM must be an email address, got {self.mail_from!r}")
+        if self.smtp_host and "." not in self.mail_from_domain.strip("."):
+            # Recruiters would see a sender like decline@localhost, and their replies and
+            # bounces would go nowhere.
+            raise ValueError(
+                f"DECLINE_MAIL_FROM is {self.mail_from!r}, which no one can write back to; with "
+                "DECLINE_SMTP_HOST set, give the address the mail is sent from, e.g. "
+                "DECLINE_MAIL_FROM='Ada Lovelace <ada@example.org>'"
+            )
         return self
 
     def make_engine(self) -> Engine:

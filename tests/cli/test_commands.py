@@ -99,6 +99,17 @@ def test_serve_refuses_the_placeholder_secret_outside_the_sandbox(tmp_path: Path
     assert "DECLINE_SECRET_KEY" in result.stderr
 
 
+def test_serve_refuses_smtp_without_a_sender_anyone_can_write_back_to(tmp_path: Path) -> None:
+    env = _env(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", DECLINE_SMTP_HOST="smtp.example.com")
+    env.pop("DECLINE_MAIL_FROM", None)
+    result = _run(["serve", "--port", "1"], env, tmp_path)
+    assert result.returncode == 2
+    assert "DECLINE_MAIL_FROM" in result.stderr and "decline@localhost" in result.stderr
+    env["DECLINE_MAIL_FROM"] = "Ada Lovelace <ada@example.org>"
+    result = _run(["apikey", "create", "--name", "ok"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
 def test_run_due_rejects_a_bad_now(tmp_path: Path, database_url: str) -> None:
     result = _run(["run-due", "--now", "yesterday"], _env(tmp_path, database_url), tmp_path)
     assert result.returncode == 2
