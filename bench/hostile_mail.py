@@ -5,6 +5,7 @@ Each maker takes a size, so tests can use a small one and the benchmark the repo
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 HEAD = (
@@ -74,6 +75,22 @@ def html_unclosed_tags(size: int = 200_000) -> bytes:
     )
 
 
+def date_soup_note(size: int = 20_000, seed: int = 7) -> bytes:
+    """An out-of-office note (so its return date is read) of digits, slashes, month names,
+    weekdays and absence phrases drawn at random: the return-date reader's worst input."""
+    pieces = (
+        "12/|1/|7.|2026|-| December | until | back on | out of office | bis | Monday | 1-4 "
+        "|\u6708|\u65e5|\u307e\u3067| to | a | the 7th "
+    ).split("|")
+    rng = random.Random(seed)
+    note = "".join(rng.choice(pieces) for _ in range(size))[:size]
+    return (
+        b"From: Jordan Lee <jordan@acme.example>\r\nSubject: Out of office\r\n"
+        b"Auto-Submitted: auto-replied\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + note.encode() + b"\r\n"
+    )
+
+
 # Shapes over a cap (refused before the parser) and just under one (parsed): the slowest
 # of these is what one stranger's message can cost.
 HOSTILE: dict[str, Callable[[], bytes]] = {
@@ -88,6 +105,7 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "From of 4,000 words": wordy_from,
     "500 parts x 60 parameters": parameter_heavy_parts,
     "HTML of unclosed tags (200 KB)": html_unclosed_tags,
+    "out-of-office note of date soup (20,000 characters)": date_soup_note,
     "under the caps: From of 250 words": lambda: wordy_from(250),
     "under the caps: 60 empty parameters": lambda: few_semicolons(60),
     "under the caps: 490 parts": lambda: parameter_heavy_parts(490, 1),

@@ -1,5 +1,5 @@
-"""Classifying inbound mail: a table over a corpus of real-shaped messages, the return-date
-reader on its own, and the promise that no malformed input raises."""
+"""Classifying inbound mail: a table over a corpus of real-shaped messages, and the promise
+that no malformed input raises (return dates: test_return_dates.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from service.inbound.classify import (
     MAX_SUBJECT_CHARS,
     Detected,
     InboundMail,
-    extract_return_date,
     message_ids,
     parse,
 )
@@ -707,92 +706,6 @@ def test_message_ids(value: str | None, ids: tuple[str, ...]) -> None:
 
 
 # --- return dates ------------------------------------------------------------------------------
-
-DEC_1 = date(2026, 12, 1)
-
-
-@pytest.mark.parametrize(
-    ("text", "received", "back"),
-    [
-        ("I will be back on Monday, 7 December 2026.", DEC_1, date(2026, 12, 7)),
-        ("I'm returning on December 7.", DEC_1, date(2026, 12, 7)),
-        ("I'll be back in the office on 2026-12-07.", DEC_1, date(2026, 12, 7)),
-        ("I am out of the office until 4 December.", DEC_1, date(2026, 12, 5)),
-        ("I am on leave until and including 4 December.", DEC_1, date(2026, 12, 5)),
-        ("I am on vacation through Friday, December 4th, 2026.", DEC_1, date(2026, 12, 5)),
-        ("I have limited access to email until 12/04/2026.", DEC_1, date(2026, 12, 5)),
-        ("I am away until 04/12/2026.", date(2026, 4, 1), date(2026, 4, 13)),
-        ("I am away until 25/12/2026.", DEC_1, date(2026, 12, 26)),
-        ("Out of office 1-4 December.", DEC_1, date(2026, 12, 5)),
-        ("On vacation from 30 November to 4 December 2026.", DEC_1, date(2026, 12, 5)),
-        ("Return date: 7th of December", DEC_1, date(2026, 12, 7)),
-        # German
-        ("Ich bin bis einschließlich 4.12.2026 nicht im Büro.", DEC_1, date(2026, 12, 5)),
-        ("Ich bin bis einschl. 4.12.26 abwesend.", DEC_1, date(2026, 12, 5)),
-        ("Ab dem 7.12. bin ich wieder erreichbar.", DEC_1, date(2026, 12, 7)),
-        ("Ich bin ab 7. Dezember wieder im Büro.", DEC_1, date(2026, 12, 7)),
-        ("Ich bin bis zum 4. Dezember im Urlaub.", DEC_1, date(2026, 12, 5)),
-        ("Ich bin am Montag, 7.12.2026 wieder da.", DEC_1, date(2026, 12, 7)),
-        ("Ich bin bis 04/12 abwesend.", DEC_1, date(2026, 12, 5)),
-        ("Ich bin bis 4.12. abwesend. Ab dem 7.12. wieder da.", DEC_1, date(2026, 12, 7)),
-        # French
-        ("Je serai de retour le 7 décembre.", DEC_1, date(2026, 12, 7)),
-        ("Je suis absente jusqu’au 4 décembre inclus.", DEC_1, date(2026, 12, 5)),
-        ("Je suis en congé du 1er au 4 décembre.", DEC_1, date(2026, 12, 5)),
-        # Spanish
-        ("Estaré fuera de la oficina hasta el 4 de diciembre.", DEC_1, date(2026, 12, 5)),
-        ("Estaré de vuelta el 7 de diciembre de 2026.", DEC_1, date(2026, 12, 7)),
-        # Dutch
-        ("Ik ben afwezig tot en met 4 december.", DEC_1, date(2026, 12, 5)),
-        ("Ik ben t/m 4-12-2026 met vakantie.", DEC_1, date(2026, 12, 5)),
-        ("Vanaf 7 december ben ik weer aanwezig.", DEC_1, date(2026, 12, 7)),
-        # Italian
-        ("Sarò fuori ufficio fino al 4 dicembre.", DEC_1, date(2026, 12, 5)),
-        ("I'm currently on annual leave, returning Monday 7th December.", DEC_1, date(2026, 12, 7)),
-        ("I will be back after 4 December.", DEC_1, date(2026, 12, 5)),
-        ("Out of office, back 7/12.", DEC_1, date(2026, 12, 7)),  # 12 July is further away
-        ("Ab Montag, den 07.12.2026 bin ich wieder für Sie erreichbar.", DEC_1, date(2026, 12, 7)),
-        (
-            "Ich bin ab dem 30.11. im Urlaub und ab dem 7.12. wieder im Büro.",
-            DEC_1,
-            date(2026, 12, 7),
-        ),
-        ("Ich bin bis zum 04.12.2026 nicht im Haus.", DEC_1, date(2026, 12, 5)),
-        ("Je suis absente du 30 novembre au 4 décembre inclus.", DEC_1, date(2026, 12, 5)),
-        ("Je serai de retour au bureau le 07/12/2026.", DEC_1, date(2026, 12, 7)),
-        ("Estaré de vacaciones del 30 de noviembre al 4 de diciembre.", DEC_1, date(2026, 12, 5)),
-        ("Ik ben met vakantie van 30 november tot en met 4 december.", DEC_1, date(2026, 12, 5)),
-        ("Sarò in ferie dal 30 novembre al 4 dicembre.", DEC_1, date(2026, 12, 5)),
-        ("Rientrerò in ufficio il 7 dicembre.", DEC_1, date(2026, 12, 7)),
-        # A year-less date takes the year that puts the return on or after `received`.
-        ("I will be back on 5 January.", date(2026, 12, 20), date(2027, 1, 5)),
-        ("I am on holiday until 31 December.", date(2026, 12, 20), date(2027, 1, 1)),
-        ("I am on holiday until 31 December.", date(2027, 1, 1), date(2027, 1, 1)),
-        ("Back on 1 December.", DEC_1, date(2026, 12, 1)),
-        # The date can wrap onto the next line.
-        ("I will be back on Monday,\n7 December 2026.", DEC_1, date(2026, 12, 7)),
-        # Only dates tied to a return or absence phrase count.
-        ("Regards, Pat. Offer valid until 31 December 2026.", DEC_1, None),
-        ("I'll get back to you on 7 December.", DEC_1, None),
-        ("Thank you for your message of 1 December 2026.", DEC_1, None),
-        ("Our office party is on 18 December.", DEC_1, None),
-        ("I am out of the office until further notice.", DEC_1, None),
-        ("I am out of the office until Monday.", DEC_1, None),
-        ("I am out of the office.\n\nMeetings until 9 December are cancelled.", DEC_1, None),
-        ("I am on leave until 14:00 today.", DEC_1, None),
-        ("> I will be back on 7 December.", DEC_1, None),  # quoted text is someone else's
-        # Year-less without a reference day would be a guess.
-        ("I will be back on 7 December.", None, None),
-        ("I will be back on 7 December 2026.", None, date(2026, 12, 7)),
-        # A stated year that is stale or absurd is not reliable.
-        ("I will be back on 7 December 2025.", DEC_1, None),
-        ("I will be back on 7 December 2062.", DEC_1, None),
-        ("I will be back on 31 November 2026.", DEC_1, None),
-        ("", DEC_1, None),
-    ],
-)
-def test_extract_return_date(text: str, received: date | None, back: date | None) -> None:
-    assert extract_return_date(text, received=received) == back
 
 
 def test_return_date_only_for_auto_replies() -> None:
