@@ -1,4 +1,4 @@
-"""Warnings for the caller: pure checks on the request's timing."""
+"""Warnings for the caller: pure checks on the request's timing and its referral."""
 
 from __future__ import annotations
 
@@ -29,4 +29,45 @@ def warnings_for(request: DeclineCreate, *, now: datetime) -> list[str]:
                 f"interview_soon: the interview is in {hours} hours; call the contact now "
                 "rather than waiting for the email to be read"
             )
+    out.extend(_referral_warnings(request))
     return out
+
+
+# Where anyone can have an address: sharing one of these domains says nothing about work.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "yahoo.com", "ymail.com", "aol.com", "icloud.com", "me.com", "mac.com", "proton.me",
+        "protonmail.com", "pm.me", "gmx.com", "gmx.de", "gmx.net", "web.de", "t-online.de",
+        "mail.com", "fastmail.com", "zoho.com", "yandex.com", "yandex.ru", "mail.ru",
+        "orange.fr", "free.fr", "laposte.net", "libero.it", "hey.com", "tutanota.com",
+    }
+)  # fmt: skip
+
+
+def _referral_warnings(request: DeclineCreate) -> list[str]:
+    """A referral is passed on with that person's own, non-work contact details: an address
+    at the hiring company or at the candidate's own workplace (or the candidate's own) is
+    almost always a mistake the candidate would regret sending."""
+    if request.referral is None:
+        return []
+    email = request.referral.email.casefold()
+    domain = email.rpartition("@")[2]
+    candidate = request.candidate.email.casefold()
+    if email == candidate:
+        return [
+            "referral_is_candidate: the referral's email is your own address; give the "
+            "referral's own contact details"
+        ]
+    company_domains = {c.email.casefold().rpartition("@")[2] for c in request.contacts}
+    if domain in company_domains:
+        return [
+            f"referral_work_address: {request.referral.email} is at {domain}, the hiring "
+            "company's domain; pass on the referral's personal address instead"
+        ]
+    if domain == candidate.rpartition("@")[2] and domain not in PUBLIC_MAIL_DOMAINS:
+        return [
+            f"referral_work_address: {request.referral.email} is at {domain}, the same "
+            "workplace domain as your own address; pass on the referral's personal address"
+        ]
+    return []
