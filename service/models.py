@@ -189,6 +189,8 @@ class FollowUp(SQLModel, table=True):
     call_attempts: int = 0
     reminders: int = 0  # reminders queued so far; the next one's seq is reminders + 1
     not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)  # away until
+    # When a spam-complaint report said the contact's mail system marked the email as spam.
+    complained_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

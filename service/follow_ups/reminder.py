@@ -33,6 +33,7 @@ class ReminderFacts:
     bounced: bool  # the email did not arrive
     bounce_reason: str | None
     away_until: datetime | None  # an out-of-office said so
+    complained_at: datetime | None  # the contact's mail system reported the email as spam
     candidate_tz: str
     log_url: str | None = None  # the dashboard page where the outcome is logged
 
@@ -46,6 +47,14 @@ def scripts(facts: ReminderFacts) -> tuple[str, str | None]:
     call = compose.render_call_script(
         request=facts.request, contact_index=facts.contact_index, bounced=facts.bounced
     )
+    if facts.complained_at is not None and not facts.bounced:
+        # Marked as spam: the script cannot lean on an email they may never have read.
+        call = render(
+            "email/call_script.txt",
+            **compose.script_context(facts.request, facts.contact_index),
+            bounced=False,
+            complained=True,
+        )
     voicemail = (
         compose.render_voicemail_script(
             request=facts.request, contact_index=facts.contact_index, bounced=facts.bounced
@@ -61,6 +70,8 @@ def subject_for(facts: ReminderFacts) -> str:
     company = facts.request.company
     if facts.bounced:
         return f"Call {contact.name} ({company}): your email did not arrive"
+    if facts.complained_at is not None:
+        return f"Call {contact.name} ({company}): your email was marked as spam"
     return f"Call {contact.name} ({company}): make sure your email arrived"
 
 
@@ -155,6 +166,7 @@ def _context(facts: ReminderFacts) -> dict[str, object]:
         "bounced": facts.bounced,
         "bounce_reason": facts.bounce_reason,
         "away_until": local_time(facts.away_until, facts.candidate_tz),
+        "complained": local_time(facts.complained_at, facts.candidate_tz),
         "call_script": call_script,
         "voicemail_script": voicemail_script,
     }

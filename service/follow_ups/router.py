@@ -86,6 +86,7 @@ def _item(item: service.CallItem, max_attempts: int) -> FollowUpItem:
         job_title=decline.job_title,
         email_status=item.email.status,
         away_until=follow_up.not_before,
+        complained_at=follow_up.complained_at,
         call_script=item.call_script,
         voicemail_script=item.voicemail_script,
     )

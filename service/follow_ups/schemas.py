@@ -38,6 +38,8 @@ class FollowUpItem(BaseModel):
     job_title: str
     email_status: str  # the decline email: sent, bounced, ...
     away_until: datetime | None
+    # The contact's mail system reported the email as spam (the call fell due at once).
+    complained_at: datetime | None
     call_script: str
     voicemail_script: str | None  # only for the last attempt
 

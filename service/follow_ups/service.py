@@ -206,7 +206,8 @@ def sweep(*, session: Session, now: datetime, settings: Settings, limit: int) ->
 
 
 def due_now(session: Session, follow_up_id: str, settings: Settings) -> bool:
-    """Make a call that has not fallen due yet due at once (the email bounced)."""
+    """Make a call that has not fallen due yet due at once (the email bounced, or was
+    reported as spam)."""
     result = session.execute(
         update(FollowUp)
         .where(col(FollowUp.id) == follow_up_id, col(FollowUp.status).in_(NOT_YET_DUE))
@@ -274,6 +275,22 @@ def record_reply(
         _cancel_queued_reminders(session, closed, "the contact replied")
     session.flush()
     return closed
+
+
+def record_complaint(
+    session: Session, contact_id: str, *, settings: Settings, now: datetime
+) -> bool:
+    """The contact's mail system reported the email as spam: it arrived, but they may never
+    read it. The call falls due at once and its reminders say why; a closed call stays closed
+    (a complaint is no answer, and it never cancels anything). Whether a reminder was queued."""
+    follow_up = session.scalars(
+        select(FollowUp).where(col(FollowUp.contact_id) == contact_id).with_for_update()
+    ).one()
+    if follow_up.complained_at is None:  # the first report says when; repeats change nothing
+        follow_up.complained_at = now
+        follow_up.updated_at = now
+        session.flush()
+    return due_now(session, follow_up.id, settings)
 
 
 def record_absence(
@@ -449,6 +466,7 @@ def reminder_facts(
         bounced=bounced,
         bounce_reason=email.last_error if bounced else None,
         away_until=follow_up.not_before,
+        complained_at=follow_up.complained_at,
         candidate_tz=candidate_zone(settings, decline),
         log_url=(
             f"{settings.public_url}/dashboard/declines/{decline.id}#contact-{contact.id}"

@@ -1,13 +1,15 @@
 """Parse and classify one inbound email from its raw bytes: a human reply, an auto-reply or a
 bounce. Pure functions: no I/O, no database, no clock.
 
-Each recognizer lives in a module named for what it recognizes (`delivery_reports`,
-`auto_replies`, `return_dates`, reading through `mime`); `_classify` asks them in order and
-the first verdict wins, with the reason it gives. The order, and the rule behind every
-doubt: a person's reply cancels a call the candidate may still need, so when in doubt a
-message is a machine's (one extra call) rather than a person's (a lost one).
+Each recognizer lives in a module named for what it recognizes (`complaints`,
+`delivery_reports`, `auto_replies`, `return_dates`, reading through `mime`); `_classify` asks
+them in order and the first verdict wins, with the reason it gives. The order, and the rule
+behind every doubt: a person's reply cancels a call the candidate may still need, so when in
+doubt a message is a machine's (one extra call) rather than a person's (a lost one).
 
-- Delivery reports first: RFC 3464 `message/delivery-status` (anywhere in the message's own
+- Spam-complaint reports and provider notifications first (`complaints`): a complaint
+  report is a multipart/report too, and an SES notification comes from a mail system.
+- Delivery reports next: RFC 3464 `message/delivery-status` (anywhere in the message's own
   MIME tree, never inside an attached message: a person forwarding a bounce is a person),
   then bounces and notices in mail systems' own formats. Bounces often carry
   `Auto-Submitted` too (Postfix, Exchange), so they must come before the auto-reply checks.
@@ -41,6 +43,7 @@ from service.inbound.auto_replies import (
     auto_reply_subject,
     read_receipt,
 )
+from service.inbound.complaints import complaint_report, provider_notification
 from service.inbound.delivery_reports import delivery_report, mail_system_notice
 from service.inbound.mime import (
     MAX_SUBJECT_CHARS,
@@ -84,9 +87,10 @@ class InboundMail:
     date: datetime | None  # in UTC (a header without a zone is read as UTC)
     in_reply_to: tuple[str, ...]
     references: tuple[str, ...]  # oldest first
-    bounced_message_ids: tuple[str, ...]  # bounce only: ids of the returned original
-    bounced_recipients: tuple[str, ...]  # bounce only: casefolded failed recipients
+    bounced_message_ids: tuple[str, ...]  # bounce or complaint: ids of the original
+    bounced_recipients: tuple[str, ...]  # bounce or complaint: casefolded recipients
     return_date: _Day | None  # auto_reply only: the first day the person is back
+    complaint: bool = False  # auto_reply only: a spam-complaint report (see complaints.py)
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -124,12 +128,15 @@ def parse(raw: bytes) -> InboundMail:
         bounced_message_ids=verdict.bounced_message_ids,
         bounced_recipients=verdict.bounced_recipients,
         return_date=return_date,
+        complaint=verdict.complaint,
     )
 
 
 def _classify(msg: Message, parts: list[Message], subject: str) -> Verdict:
     return (
-        delivery_report(msg, parts)
+        complaint_report(msg, parts, subject)
+        or provider_notification(msg, parts)
+        or delivery_report(msg, parts)
         or mail_system_notice(msg, parts, subject)
         or read_receipt(msg, parts)
         or auto_reply_header(msg)

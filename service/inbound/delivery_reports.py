@@ -3,9 +3,6 @@ their own formats; which original came back, and to whom it failed."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import quopri
 import re
 from collections.abc import Iterable
 from email.message import Message
@@ -23,6 +20,7 @@ from service.inbound.mime import (
     raw_header,
     raw_headers,
     texts,
+    transfer_decoded,
     unique,
 )
 from service.inbound.verdict import Detected, Verdict
@@ -64,7 +62,9 @@ def _status_blocks(part: Message) -> list[dict[str, str]]:
     subs = [sub for sub in payload if isinstance(sub, Message)]
     encoding = (raw_header(part, "Content-Transfer-Encoding") or "").strip().lower()
     if encoding in ("base64", "quoted-printable"):
-        return _field_blocks(_decode_transfer(_reassemble(subs), encoding))
+        return _field_blocks(
+            transfer_decoded(_reassemble(subs), encoding).decode("utf-8", "replace")
+        )
     blocks: list[dict[str, str]] = []
     for sub in subs:
         fields: dict[str, str] = {}
@@ -88,18 +88,6 @@ def _reassemble(subs: list[Message]) -> str:
             lines.extend(("", body))
         chunks.append("\n".join(lines))
     return "\n\n".join(chunks)
-
-
-def _decode_transfer(text: str, encoding: str) -> str:
-    data = text.encode("ascii", "surrogateescape")
-    try:
-        if encoding == "base64":
-            data = base64.b64decode(b"".join(data.split()) + b"==", validate=False)
-        else:
-            data = quopri.decodestring(data)
-    except (binascii.Error, ValueError):
-        return ""
-    return data.decode("utf-8", errors="replace")
 
 
 def _dsn_address(value: str | None) -> str | None:

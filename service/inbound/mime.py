@@ -4,9 +4,12 @@ damaged piece degrades to missing, never to an exception."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
 import html
+import quopri
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -273,6 +276,18 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     return text.translate({0x2019: "'", 0x2018: "'", 0x60: "'", 0xB4: "'"})
+
+
+def transfer_decoded(text: str, encoding: str) -> bytes:
+    """The bytes a base64 or quoted-printable body the parser left as text stands for
+    (b"" when it is too broken to decode)."""
+    data = text.encode("utf-8", "surrogatepass")  # never raises; stray characters are ignored
+    try:
+        if encoding == "base64":
+            return base64.b64decode(b"".join(data.split()) + b"==", validate=False)
+        return quopri.decodestring(data)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def phrases(*alternatives: str) -> re.Pattern[str]:

@@ -1,6 +1,6 @@
 """Take in one inbound message, whatever its source: keep it, match it to what we sent, and
-let it act (a reply closes the call, an out-of-office moves it, a bounce makes it due now).
-Services flush; the caller's unit of work commits."""
+let it act (a reply closes the call, an out-of-office moves it, a bounce or a spam complaint
+makes it due now). Services flush; the caller's unit of work commits."""
 
 from __future__ import annotations
 
@@ -91,6 +91,8 @@ def ingest(
         record.detail = f"{mail.reason}; matched by {match.how}"[:2000]
         if mail.detected is Detected.reply:
             follow_ups.record_reply(session, match.contact, settings=settings, now=now)
+        elif mail.complaint:
+            _complained(session, match, settings, now)
         elif mail.detected is Detected.auto_reply and mail.return_date is not None:
             record.return_at = follow_ups.record_absence(
                 session,
@@ -156,23 +158,31 @@ def _bounced(session: Session, match: Match, reason: str, settings: Settings) ->
     follow_ups.due_now(session, follow_up_id, settings)
 
 
+def _complained(session: Session, match: Match, settings: Settings, now: datetime) -> None:
+    """The email arrived and was marked as spam: it stays sent, and the call falls due now."""
+    if match.message.kind != MessageKind.decline:
+        return  # the candidate marked a reminder as spam: nothing about the contact changes
+    follow_ups.record_complaint(session, match.contact.id, settings=settings, now=now)
+
+
 def _match(
     session: Session, mail: InboundMail, api_key: ApiKey | None, now: datetime
 ) -> Match | None:
     """Threading headers first (In-Reply-To, then References, newest first), then the
-    address: the sender, or a bounce's failed recipient."""
-    bounce = mail.detected is Detected.bounce
+    address: the sender, or the recipient a bounce failed for or a complaint came from.
+    A bounce or a complaint is about a message of ours, so its original's ids come first."""
+    report = mail.detected is Detected.bounce or mail.complaint
     ids = list(mail.in_reply_to) + list(reversed(mail.references))
-    if bounce:
+    if report:
         ids = list(mail.bounced_message_ids) + ids
-    match = _by_message_id(session, ids, api_key, any_kind=bounce)
+    match = _by_message_id(session, ids, api_key, any_kind=report)
     if match is None:
-        addresses = list(mail.bounced_recipients) if bounce else [mail.from_address or ""]
+        addresses = list(mail.bounced_recipients) if report else [mail.from_address or ""]
         sent_before = (mail.date or now) + CLOCK_SKEW
         match = _by_address(session, [a for a in addresses if a], api_key, sent_before)
     if match is None:
         return None
-    if not bounce and mail.from_address == match.decline.candidate_email.casefold():
+    if not report and mail.from_address == match.decline.candidate_email.casefold():
         return None  # the candidate writing in their own thread is not the contact's answer
     return match
 

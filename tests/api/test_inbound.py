@@ -12,28 +12,11 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 
 from service.core.config import Settings
-from tests.factories import accept_quietly, auth, decline_body, new_api_key, run_due_at
+from tests.factories import accept_quietly, auth, new_api_key, run_due_at
 from tests.inbound.mail import bounce, human_reply, out_of_office
-from tests.waiting import wait_settled
+from tests.inbound.posting import RFC822, post_inbound, sent_decline
 
 FAR = datetime(2030, 1, 1, tzinfo=UTC)
-RFC822 = {"Content-Type": "message/rfc822"}
-
-
-def _sent(client: TestClient, token: str) -> tuple[dict, list[bytes]]:
-    response = client.post("/v1/declines", json=decline_body(), headers=auth(token))
-    decline = wait_settled(client, token, response.json()["id"])
-    raws = [
-        client.get(f"/v1/messages/{c['message']['id']}/raw", headers=auth(token)).content
-        for c in decline["contacts"]
-    ]
-    return decline, raws
-
-
-def _post(client: TestClient, token: str, raw: bytes) -> dict:
-    response = client.post("/v1/inbound", content=raw, headers=auth(token) | RFC822)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def _decline(client: TestClient, token: str, decline_id: str) -> dict:
@@ -41,8 +24,10 @@ def _decline(client: TestClient, token: str, decline_id: str) -> dict:
 
 
 def test_a_threaded_reply_cancels_that_contacts_call_only(client: TestClient, token: str) -> None:
-    decline, raws = _sent(client, token)
-    result = _post(client, token, human_reply(raws[0], sender="Charles <charles@engines.example>"))
+    decline, raws = sent_decline(client, token)
+    result = post_inbound(
+        client, token, human_reply(raws[0], sender="Charles <charles@engines.example>")
+    )
     charles, mary = decline["contacts"]
     assert result["classification"] == "reply" and result["contact_id"] == charles["id"]
     assert result["message_id"] == charles["message"]["id"]
@@ -54,9 +39,9 @@ def test_a_threaded_reply_cancels_that_contacts_call_only(client: TestClient, to
 def test_a_reply_without_threading_headers_is_matched_by_its_sender(
     client: TestClient, token: str
 ) -> None:
-    decline, raws = _sent(client, token)
+    decline, raws = sent_decline(client, token)
     raw = human_reply(raws[1], sender="Mary Somerville <Mary@ENGINES.example>", threaded=False)
-    result = _post(client, token, raw)
+    result = post_inbound(client, token, raw)
     assert result["classification"] == "reply"
     assert result["contact_id"] == decline["contacts"][1]["id"]
 
@@ -64,22 +49,22 @@ def test_a_reply_without_threading_headers_is_matched_by_its_sender(
 def test_mail_written_before_our_email_went_out_is_not_a_reply(
     client: TestClient, token: str
 ) -> None:
-    decline, raws = _sent(client, token)
+    decline, raws = sent_decline(client, token)
     earlier = datetime.now(UTC) - timedelta(days=3)  # e.g. the invitation itself
     raw = human_reply(raws[0], sender="charles@engines.example", threaded=False, date=earlier)
-    assert _post(client, token, raw)["classification"] == "unmatched"
+    assert post_inbound(client, token, raw)["classification"] == "unmatched"
     assert _decline(client, token, decline["id"])["contacts"][0]["replied_at"] is None
 
 
 def test_an_out_of_office_is_not_a_reply_and_moves_the_call_after_the_return(
     client: TestClient, token: str
 ) -> None:
-    decline, raws = _sent(client, token)
+    decline, raws = sent_decline(client, token)
     back = date.today() + timedelta(days=30)
     while back.weekday() >= 5:
         back += timedelta(days=1)
     text = f"I am out of the office and will be back on {back:%A, %d %B %Y}. Limited access."
-    result = _post(
+    result = post_inbound(
         client, token, out_of_office(raws[0], sender="charles@engines.example", text=text)
     )
     assert result["classification"] == "auto_reply"
@@ -95,8 +80,8 @@ def test_an_out_of_office_is_not_a_reply_and_moves_the_call_after_the_return(
 def test_a_bounce_makes_the_call_due_at_once_with_a_reminder_saying_so(
     client: TestClient, token: str, settings
 ) -> None:
-    decline, raws = _sent(client, token)
-    result = _post(client, token, bounce(raws[1], recipient="mary@engines.example"))
+    decline, raws = sent_decline(client, token)
+    result = post_inbound(client, token, bounce(raws[1], recipient="mary@engines.example"))
     mary = decline["contacts"][1]
     assert result["classification"] == "bounce" and result["contact_id"] == mary["id"]
     after = _decline(client, token, decline["id"])
@@ -117,20 +102,20 @@ def test_a_bounce_makes_the_call_due_at_once_with_a_reminder_saying_so(
     text = reminder.get_body(preferencelist=("plain",)).get_content()
     assert "did not arrive" in text and "my message didn't reach you" in text
     # A second report of the same bounce changes nothing more.
-    _post(client, token, bounce(raws[1], recipient="mary@engines.example"))
+    post_inbound(client, token, bounce(raws[1], recipient="mary@engines.example"))
     assert run_due_at(client, FAR)["follow_ups"]["reminders_queued"] == 1  # Charles's only
 
 
 def test_unmatched_mail_is_kept_and_changes_nothing(
     client: TestClient, token: str, database_url: str
 ) -> None:
-    decline, raws = _sent(client, token)
+    decline, raws = sent_decline(client, token)
     stranger = human_reply(raws[0], sender="someone@elsewhere.example", threaded=False)
-    assert _post(client, token, stranger)["classification"] == "unmatched"
+    assert post_inbound(client, token, stranger)["classification"] == "unmatched"
     # Another API key's traffic cannot touch this decline, even with the right headers.
     other = new_api_key(database_url, name="other tenant")
     threaded = human_reply(raws[0], sender="charles@engines.example")
-    assert _post(client, other, threaded)["classification"] == "unmatched"
+    assert post_inbound(client, other, threaded)["classification"] == "unmatched"
     contacts = _decline(client, token, decline["id"])["contacts"]
     assert [c["follow_up"]["status"] for c in contacts] == ["scheduled", "scheduled"]
 
@@ -154,7 +139,7 @@ def test_a_reply_with_a_large_attachment_is_taken_in(
 
     from tests.factories import make_settings, running_app
 
-    decline, raws = _sent(client, token)
+    decline, raws = sent_decline(client, token)
     reply = message_from_bytes(
         human_reply(raws[0], sender="charles@engines.example"), policy=email.policy.SMTP
     )
@@ -162,7 +147,7 @@ def test_a_reply_with_a_large_attachment_is_taken_in(
     reply.add_attachment(b"\x89PNG" + bytes(3 * 1024 * 1024), maintype="image", subtype="png")  # type: ignore[attr-defined]
     big = reply.as_bytes()
     assert len(big) > 3 * 1024 * 1024  # over the 1 MiB limit of the JSON routes
-    assert _post(client, token, big)["classification"] == "reply"
+    assert post_inbound(client, token, big)["classification"] == "reply"
 
     small = make_settings(database_url, tmp_path, max_inbound_bytes=1024 * 1024)
     with running_app(small) as limited:
@@ -180,7 +165,7 @@ def test_a_bounce_for_an_email_we_still_hold_as_queued_stops_it_and_makes_the_ca
     decline = _decline(client, token, decline_id)
     mary = decline["contacts"][1]
     raw = client.get(f"/v1/messages/{mary['message']['id']}/raw", headers=auth(token)).content
-    result = _post(client, token, bounce(raw, recipient="mary@engines.example"))
+    result = post_inbound(client, token, bounce(raw, recipient="mary@engines.example"))
     assert result["classification"] == "bounce" and result["contact_id"] == mary["id"]
     after = _decline(client, token, decline_id)["contacts"]
     assert after[1]["message"]["status"] == "bounced" and after[1]["follow_up"]["status"] == "due"
