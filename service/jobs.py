@@ -32,7 +32,7 @@ async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, A
     if reminders:
         more = await outbox_jobs.deliver_due(outbox, now=now)
         delivered = {key: delivered[key] + more[key] for key in delivered}
-    purged = await purge_expired_idempotency_keys(outbox=outbox, now=now)
+    purged = await purge_expired_idempotency_keys(outbox=outbox)
     return {
         "imap": inbox,
         "outbox": delivered,
@@ -60,9 +60,12 @@ async def poll_inbox_and_wake(outbox: Outbox) -> dict[str, Any] | None:
     return summary
 
 
-async def purge_expired_idempotency_keys(*, outbox: Outbox, now: datetime | None = None) -> int:
+async def purge_expired_idempotency_keys(*, outbox: Outbox) -> int:
+    """Always as of the real clock, not `--now`: a pass run "in the future" moves the due
+    times it evaluates, never the retention of real data (a purged key could let a retried
+    request send twice)."""
     settings = outbox.settings
-    before = (now or utcnow()) - timedelta(hours=settings.idempotency_retention_hours)
+    before = utcnow() - timedelta(hours=settings.idempotency_retention_hours)
 
     def purge() -> int:
         with session_scope(outbox.engine) as session:

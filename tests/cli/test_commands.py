@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from service.core.db import make_engine, session_scope
@@ -108,6 +109,27 @@ def test_serve_refuses_smtp_without_a_sender_anyone_can_write_back_to(tmp_path: 
     env["DECLINE_MAIL_FROM"] = "Ada Lovelace <ada@example.org>"
     result = _run(["apikey", "create", "--name", "ok"], env, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_run_due_in_the_future_keeps_idempotency_keys_a_retry_needs(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = _env(tmp_path, database_url)
+    token = _run(["apikey", "create", "--name", "cron"], env, tmp_path).stdout.splitlines()[-1]
+    settings = make_settings(database_url, tmp_path)
+    with running_app(settings) as client:
+        headers = auth(token) | {"Idempotency-Key": "order-42"}
+        first = client.post("/v1/declines", json=decline_body(), headers=headers)
+        assert first.status_code == 201, first.text
+    future = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    ran = _run(["run-due", "--now", future], env, tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout.splitlines()[-1])["idempotency_keys_purged"] == 0
+    with running_app(settings) as client:
+        again = client.post("/v1/declines", json=decline_body(), headers=headers)
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert again.json()["id"] == first.json()["id"]
+        assert len(client.get("/v1/declines", headers=auth(token)).json()["items"]) == 1
 
 
 def test_run_due_rejects_a_bad_now(tmp_path: Path, database_url: str) -> None:
