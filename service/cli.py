@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import sys
 from datetime import UTC, datetime
 from typing import Annotated
@@ -67,6 +68,9 @@ def serve(
     # The interval jobs run every few seconds; their every run is not news.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = _settings()
+    # The port first: a second `serve` on a taken port must die before it starts the outbox,
+    # the IMAP poll or the scheduler, which would otherwise run for the moment it lives.
+    listening = _listen(host, port)
     engine = settings.make_engine()
     upgrade(engine)
     first_key = _first_run_key(engine, settings)
@@ -74,9 +78,22 @@ def serve(
         has_password = admin.has_password(session) or bool(settings.admin_password)
     engine.dispose()
     _banner(settings, host, port, first_key, has_password)
-    uvicorn.run(
-        create_app(settings, scheduler=not no_scheduler), host=host, port=port, log_level="info"
-    )
+    config = uvicorn.Config(create_app(settings, scheduler=not no_scheduler), log_level="info")
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or exit 2 saying why (the port is taken, ...)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listening = socket.socket(family, kind, proto)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as exc:
+        typer.echo(f"cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    return listening
 
 
 def _first_run_key(engine: Engine, settings: Settings) -> str | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from service.core.db import make_engine, session_scope
+from service.core.db import make_engine, session_scope, utcnow
 from service.core.migrate import upgrade
 from service.declines.schemas import DeclineCreate
 from service.declines.service import accept
@@ -59,9 +60,8 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_run_due_delivers_queued_messages_and_prints_json(
-    tmp_path: Path, database_url: str
-) -> None:
+def _queue_a_decline(database_url: str, tmp_path: Path) -> None:
+    """A decline stored as the API would store it, with no process awake to send it."""
     settings = make_settings(database_url, tmp_path)
     engine = make_engine(database_url)
     upgrade(engine)
@@ -69,8 +69,6 @@ def test_run_due_delivers_queued_messages_and_prints_json(
         key = ApiKey(name="cron", prefix="dk_x", key_hash="0" * 64)
         session.add(key)
         session.flush()
-        from service.core.db import utcnow
-
         accept(
             session=session,
             request=DeclineCreate.model_validate(decline_body()),
@@ -80,6 +78,11 @@ def test_run_due_delivers_queued_messages_and_prints_json(
         )
     engine.dispose()
 
+
+def test_run_due_delivers_queued_messages_and_prints_json(
+    tmp_path: Path, database_url: str
+) -> None:
+    _queue_a_decline(database_url, tmp_path)
     result = _run(["run-due"], _env(tmp_path, database_url), tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
@@ -130,6 +133,21 @@ def test_run_due_in_the_future_keeps_idempotency_keys_a_retry_needs(
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert again.json()["id"] == first.json()["id"]
         assert len(client.get("/v1/declines", headers=auth(token)).json()["items"]) == 1
+
+
+def test_serve_on_a_taken_port_dies_before_it_sends_anything(
+    tmp_path: Path, database_url: str
+) -> None:
+    _queue_a_decline(database_url, tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run(["serve", "--port", str(port)], _env(tmp_path, database_url), tmp_path)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    # Neither the outbox nor the scheduler ran: the queued decline is still unsent.
+    assert not list((tmp_path / "capture").glob("*.eml"))
 
 
 def test_run_due_rejects_a_bad_now(tmp_path: Path, database_url: str) -> None:
