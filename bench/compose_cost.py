@@ -12,7 +12,8 @@ from email.utils import format_datetime, parseaddr
 from bench.fixtures import MAIL_FROM, typical_request
 from bench.report import Row, median, percentile, ratio, table
 from service.core.db import utcnow
-from service.declines import compose
+from service.declines import compose, letter
+from service.declines.language import template_path
 from service.templating import render
 
 WARM_UP = 20
@@ -81,8 +82,10 @@ def run(iterations: int) -> None:
         ).raw
 
     def templates(i: int) -> tuple[str, str]:
-        context = compose._context(request, i % contacts)
-        return render("email/decline.txt", **context), render("email/decline.html", **context)
+        words = letter.letter_for(request, i % contacts, now=now)
+        context = {"letter": words, "candidate": compose._person(request.candidate)}
+        text = render(template_path(words.language, "decline.txt"), **context)
+        return text, render(template_path(words.language, "decline.html"), **context)
 
     def message_id(_: int) -> str:
         return compose.make_message_id(domain)

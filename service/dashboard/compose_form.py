@@ -13,7 +13,13 @@ How blank fields map:
   select always has a value), so "no contacts" is an empty `contacts` list;
 - the referral is left out when its name, email and phone are blank and permission is not
   ticked; `permission_confirmed` is the checkbox;
-- `future_interest` is the checkbox, with `functional_area` when given;
+- `future_interest` is the checkbox, with `functional_area` when given; `no_open_door` sends
+  `open_door: false` (the line is in by default);
+- each contact row's `referral` checkbox lists it in `referral.share_with` (left out while
+  it is only the first contact, the API's default); `invitation_from` is a form row, sent
+  as that row's index among the contacts sent;
+- a contact's `language` and `greeting` selects left on "same as the email" / "automatic"
+  are left out;
 - `datetime-local` values have no offset: they are taken in the candidate's time zone when
   that is a valid one, else in the service's (`default_zone`). Anything that is not a
   datetime goes to the API model as typed, which refuses it in its own words.
@@ -31,13 +37,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from service.core.errors import _location, _message
+from service.declines.greeting import Greeting
+from service.declines.language import Language
 from service.declines.schemas import DeclineCreate, Reason, Role, Round
+from service.declines.wording import SignOff
 
 CONTACT_ROWS = 5
-CONTACT_FIELDS = ("name", "email", "phone", "role", "timezone")
-_CONTACT_TEXT = ("name", "email", "phone", "timezone")
+CONTACT_FIELDS = (
+    *("name", "email", "phone", "role", "timezone"),
+    *("language", "greeting", "title", "referral"),
+)
+_CONTACT_TEXT = ("name", "email", "phone", "timezone", "title")
 DATETIME_FIELDS = ("interview_at", "invitation_received_at")
-CHECKBOXES = ("referral_permission", "future_interest")
+CHECKBOXES = (
+    "referral_permission",
+    "future_interest",
+    "they_approached_me",
+    "no_open_door",
+    *(f"contacts-{row}-referral" for row in range(CONTACT_ROWS)),
+)
 _CHECKED = {"on", "yes", "true", "1"}
 
 TOP_FIELDS = (
@@ -46,6 +64,10 @@ TOP_FIELDS = (
     "requisition_id",
     "reason",
     "round",
+    "language",
+    "sign_off",
+    "they_approached_me",
+    "personal_note",
     "candidate_name",
     "candidate_email",
     "candidate_phone",
@@ -54,11 +76,15 @@ TOP_FIELDS = (
     "referral_email",
     "referral_phone",
     "referral_permission",
+    "referral_relationship",
     "future_interest",
     "functional_area",
+    "no_open_door",
     "interview_at",
     "invitation_received_at",
     "invitation_message_id",
+    "invitation_subject",
+    "invitation_from",
     "follow_up_business_days",
 )
 FIELDS = TOP_FIELDS + tuple(
@@ -71,6 +97,10 @@ LABELS: dict[str, str] = {
     "requisition_id": "Requisition ID",
     "reason": "Reason",
     "round": "Round",
+    "language": "Language",
+    "sign_off": "Sign-off",
+    "they_approached_me": "They approached me",
+    "personal_note": "Personal note",
     "candidate_name": "Your name",
     "candidate_email": "Your email",
     "candidate_phone": "Your phone",
@@ -80,11 +110,15 @@ LABELS: dict[str, str] = {
     "referral_email": "Referral email",
     "referral_phone": "Referral phone",
     "referral_permission": "Referral permission",
+    "referral_relationship": "Who they are to you",
     "future_interest": "Open to future roles",
     "functional_area": "Functional area",
+    "no_open_door": "Leave out the open door",
     "interview_at": "Interview at",
     "invitation_received_at": "Invitation received at",
     "invitation_message_id": "Invitation Message-ID",
+    "invitation_subject": "Invitation subject",
+    "invitation_from": "Invitation sent by",
     "follow_up_business_days": "Business days before calling",
 }
 _CONTACT_LABELS = {
@@ -93,6 +127,10 @@ _CONTACT_LABELS = {
     "phone": "phone",
     "role": "role",
     "timezone": "time zone",
+    "language": "language",
+    "greeting": "greeting",
+    "title": "title",
+    "referral": "referral",
 }
 
 # API location (without the list index) -> form field.
@@ -105,6 +143,8 @@ _NESTED = {
     ("referral", "email"): "referral_email",
     ("referral", "phone"): "referral_phone",
     ("referral", "permission_confirmed"): "referral_permission",
+    ("referral", "relationship"): "referral_relationship",
+    ("referral", "share_with"): "contacts-0-referral",
     ("future_interest", "functional_area"): "functional_area",
 }
 _REPEATED_CONTACT = re.compile(r"^contacts\[(\d+)\]\.email\b")
@@ -126,6 +166,28 @@ ROLE_CHOICES: tuple[tuple[str, str], ...] = (
     (Role.interviewer, "Interviewer"),
     (Role.other, "Other"),
 )
+LANGUAGE_NAMES: dict[str, str] = {
+    Language.en: "English",
+    Language.de: "Deutsch (Sie)",
+    Language.fr: "Français (vous)",
+    Language.es: "Español (usted)",
+}
+LANGUAGE_CHOICES: tuple[tuple[str, str], ...] = tuple(LANGUAGE_NAMES.items())
+CONTACT_LANGUAGE_CHOICES = (("", "Same as the email"), *LANGUAGE_CHOICES)
+GREETING_CHOICES: tuple[tuple[str, str], ...] = (
+    ("", "Automatic, from the name"),
+    (Greeting.first_name, "First name (Dear Priya,)"),
+    (Greeting.title_surname, "Title and surname (Dear Dr. Raman,)"),
+    (Greeting.full_name, "Full name (Dear Priya Raman,)"),
+    (Greeting.team, "No name, for a team (Hello,)"),
+)
+SIGN_OFF_CHOICES: tuple[tuple[str, str], ...] = (
+    (SignOff.best_regards, "Best regards"),
+    (SignOff.kind_regards, "Kind regards"),
+    (SignOff.with_thanks, "With thanks"),
+    (SignOff.sincerely, "Sincerely"),
+)
+INVITATION_FROM_CHOICES = tuple((str(row), f"Contact {row + 1}") for row in range(CONTACT_ROWS))
 
 
 @dataclass(frozen=True)
@@ -151,8 +213,12 @@ def blank(**prefill: str) -> dict[str, str]:
     values = dict.fromkeys(FIELDS, "")
     values["reason"] = Reason.none.value
     values["round"] = Round.first.value
+    values["language"] = Language.en.value
+    values["sign_off"] = SignOff.best_regards.value
+    values["invitation_from"] = "0"
     for row in range(CONTACT_ROWS):
         values[f"contacts-{row}-role"] = (Role.recruiter if row == 0 else Role.other).value
+    values["contacts-0-referral"] = "yes"  # the API's default: the primary contact
     values.update(prefill)
     return values
 
@@ -222,6 +288,12 @@ def to_payload(
     optional(payload, "requisition_id", "requisition_id")
     optional(payload, "reason", "reason")
     optional(payload, "round", "round")
+    optional(payload, "language", "language")
+    optional(payload, "sign_off", "sign_off")
+    if _checked(get("they_approached_me")):
+        payload["they_approached_me"] = True
+    if get("personal_note").strip():
+        payload["personal_note"] = get("personal_note")
 
     contacts: list[dict[str, Any]] = []
     rows: list[int] = []
@@ -233,6 +305,9 @@ def to_payload(
         optional(contact, "phone", prefix + "phone")
         optional(contact, "role", prefix + "role")
         optional(contact, "timezone", prefix + "timezone")
+        optional(contact, "language", prefix + "language")
+        optional(contact, "greeting", prefix + "greeting")
+        optional(contact, "title", prefix + "title")
         contacts.append(contact)
         rows.append(row)
     payload["contacts"] = contacts
@@ -245,18 +320,28 @@ def to_payload(
             "permission_confirmed": permission,
         }
         optional(referral, "phone", "referral_phone")
+        optional(referral, "relationship", "referral_relationship")
+        shared = [i for i, row in enumerate(rows) if _checked(get(f"contacts-{row}-referral"))]
+        if shared != [0]:
+            referral["share_with"] = shared
         payload["referral"] = referral
 
     if _checked(get("future_interest")):
         interest: dict[str, Any] = {}
         optional(interest, "functional_area", "functional_area")
         payload["future_interest"] = interest
+    if _checked(get("no_open_door")):
+        payload["open_door"] = False
 
     zone = _zone(get("candidate_timezone"), default_zone)
     for name in DATETIME_FIELDS:
         if _given(get(name)):
             payload[name] = local_datetime(get(name), zone)
     optional(payload, "invitation_message_id", "invitation_message_id")
+    optional(payload, "invitation_subject", "invitation_subject")
+    sender = get("invitation_from").strip()
+    if sender.isdigit() and int(sender) in rows and rows.index(int(sender)) != 0:
+        payload["invitation_from"] = rows.index(int(sender))
     if _given(get("follow_up_business_days")):
         payload["follow_up_business_days"] = get("follow_up_business_days").strip()
     return payload, tuple(rows)
@@ -285,6 +370,9 @@ def field_for(loc: Sequence[Any], message: str, rows: Sequence[int]) -> str | No
 def parse(values: Mapping[str, str], *, default_zone: str) -> Parsed:
     """Validate the form with the API's model: the request, or every error the API names."""
     payload, rows = to_payload(values, default_zone=default_zone)
+    sender = _empty_sender(values, rows)
+    if sender is not None:
+        return Parsed(None, (sender,))
     try:
         request = DeclineCreate.model_validate(payload)
     except ValidationError as exc:
@@ -295,6 +383,17 @@ def parse(values: Mapping[str, str], *, default_zone: str) -> Parsed:
             errors.append(FieldError(_location(loc), field_for(loc, message, rows), message))
         return Parsed(None, tuple(errors))
     return Parsed(request, ())
+
+
+def _empty_sender(values: Mapping[str, str], rows: Sequence[int]) -> FieldError | None:
+    """The invitation's sender must be one of the contacts filled in (when it matters)."""
+    sender = (values.get("invitation_from") or "0").strip()
+    threading = any(_given(values.get(f)) for f in ("invitation_message_id", "invitation_subject"))
+    if not threading or (sender.isdigit() and int(sender) in rows):
+        return None
+    message = f"Contact {int(sender) + 1 if sender.isdigit() else sender} is empty; choose the "
+    message += "contact whose invitation your email answers"
+    return FieldError("invitation_from", "invitation_from", message)
 
 
 def errors_by_field(errors: Sequence[FieldError]) -> dict[str, list[str]]:
@@ -329,6 +428,13 @@ def to_form(request: DeclineCreate, *, default_zone: str) -> dict[str, str]:
         requisition_id=request.requisition_id or "",
         reason=request.reason.value,
         round=request.round.value,
+        language=request.language.value,
+        sign_off=request.sign_off.value,
+        they_approached_me="yes" if request.they_approached_me else "",
+        personal_note=request.personal_note or "",
+        no_open_door="" if request.open_door else "yes",
+        invitation_subject=request.invitation_subject or "",
+        invitation_from=str(request.invitation_from),
         candidate_name=request.candidate.name,
         candidate_email=request.candidate.email,
         candidate_phone=request.candidate.phone or "",
@@ -342,11 +448,17 @@ def to_form(request: DeclineCreate, *, default_zone: str) -> dict[str, str]:
         values[prefix + "phone"] = contact.phone or ""
         values[prefix + "role"] = contact.role.value
         values[prefix + "timezone"] = contact.timezone or ""
+        values[prefix + "language"] = contact.language.value if contact.language else ""
+        values[prefix + "greeting"] = contact.greeting.value if contact.greeting else ""
+        values[prefix + "title"] = contact.title or ""
+        shared = request.referral is not None and row in request.referral.share_with
+        values[prefix + "referral"] = "yes" if shared else ""
     if request.referral is not None:
         values["referral_name"] = request.referral.name
         values["referral_email"] = request.referral.email
         values["referral_phone"] = request.referral.phone or ""
         values["referral_permission"] = "yes" if request.referral.permission_confirmed else ""
+        values["referral_relationship"] = request.referral.relationship or ""
     if request.future_interest is not None:
         values["future_interest"] = "yes"
         values["functional_area"] = request.future_interest.functional_area or ""

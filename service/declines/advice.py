@@ -29,6 +29,12 @@ def warnings_for(request: DeclineCreate, *, now: datetime) -> list[str]:
                 f"interview_soon: the interview is in {hours} hours; call the contact now "
                 "rather than waiting for the email to be read"
             )
+    if request.invitation_message_id and not request.invitation_subject:
+        out.append(
+            "invitation_subject_missing: the reply to the invitation is threaded by its "
+            "Message-ID but carries a subject of ours; give invitation_subject so that mail "
+            "programs that also match subjects keep it in the same conversation"
+        )
     out.extend(_referral_warnings(request))
     return out
 

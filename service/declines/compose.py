@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from jinja2 import TemplateNotFound
 
-from service.declines.schemas import Candidate, ContactIn, DeclineCreate, Reason, Referral, Round
+from service.declines import letter
+from service.declines.greeting import greeting_line, spoken_name
+from service.declines.language import Language, template_path
+from service.declines.schemas import Candidate, ContactIn, DeclineCreate, Referral, Round
 from service.declines.validation import display_phone
+from service.declines.wording import WORDING
 from service.mail.header_writer import HeaderValue, Mailbox, UnsafeHeader
 from service.mail.message import assemble, mime_body
 from service.templating import render
 
-# The whole vocabulary a reason is ever given in: vague and true, with no detail that could
-# start a debate or read as criticism. `none` gives no reason at all.
-_REASONS: dict[Reason, str | None] = {
-    Reason.none: None,
-    Reason.accepted_offer: "I have accepted another position.",
-    Reason.not_a_fit: "This role is not the right direction for me at this stage of my career.",
-    Reason.timing: "The timing is not right for me.",
-    Reason.other_opportunities: "I am pursuing other opportunities.",
-}
-
-# The same decline sentence goes into the email and the call, so both say exactly one thing.
-_DECLINES: dict[Round, str] = {
-    Round.first: "I must respectfully decline this invitation.",
-    Round.follow_up: "I have decided to withdraw my candidacy.",
-}
+# A reply prefix already on the invitation's subject (Outlook writes "AW:" in German and
+# "RE :" in French): answered once, with one "Re: ".
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|aw|antw|sv|vs)\s*(?:\[\d+\])?\s*:)+\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,13 +43,24 @@ def make_message_id(domain: str) -> str:
     return make_msgid(domain=domain)
 
 
-def subject_for(request: DeclineCreate, *, threaded: bool) -> str:
-    """Name the interview and the job so the recipient can file the message at a glance."""
-    lead = "Follow-up interview" if request.round is Round.follow_up else "Interview invitation"
-    subject = f"{lead}: {request.job_title}"
+def threaded(request: DeclineCreate, contact_index: int) -> bool:
+    """Whether this contact's message answers the invitation: only its sender's does."""
+    known = request.invitation_message_id is not None or request.invitation_subject is not None
+    return known and contact_index == request.invitation_from
+
+
+def subject_for(request: DeclineCreate, contact_index: int) -> str:
+    """The invitation's own subject for the reply to it; otherwise one that names the
+    interview and the job, so the recipient can file the message at a glance."""
+    if threaded(request, contact_index) and request.invitation_subject:
+        return "Re: " + _REPLY_PREFIX.sub("", request.invitation_subject)
+    wording = WORDING[request.language_for(contact_index)]
+    subject = wording.subject[request.round].format(title=request.job_title)
     if request.requisition_id:
         subject += f" ({request.requisition_id})"
-    return f"Re: {subject}" if threaded else subject
+    # Without the invitation's subject, ours keeps the reply in the conversation for the
+    # mail programs that thread by headers alone.
+    return f"Re: {subject}" if threaded(request, contact_index) else subject
 
 
 def compose(
@@ -73,9 +78,7 @@ def compose(
     contact = request.contacts[contact_index]
     candidate = request.candidate
     sender = sender_address(mail_from)
-    # Only the primary contact received the invitation we would be replying to.
-    threaded = request.invitation_message_id is not None and contact_index == 0
-    subject = subject_for(request, threaded=threaded)
+    subject = subject_for(request, contact_index)
     recipient = ascii_address(contact.email)
 
     fields: list[tuple[str, HeaderValue]] = [
@@ -91,15 +94,16 @@ def compose(
         ("Date", format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))),
         ("Message-ID", message_id),
     ]
-    if threaded and request.invitation_message_id is not None:
+    if threaded(request, contact_index) and request.invitation_message_id is not None:
         fields += [
             ("In-Reply-To", request.invitation_message_id),
             ("References", request.invitation_message_id),
         ]
 
-    context = _context(request, contact_index)
-    text = render("email/decline.txt", **context)
-    html = render("email/decline.html", **context)
+    words = letter.letter_for(request, contact_index, now=date)
+    context = {"letter": words, "candidate": _person(request.candidate)}
+    text = render(template_path(words.language, "decline.txt"), **context)
+    html = render(template_path(words.language, "decline.html"), **context)
     try:
         mail = assemble(fields, mime_body(text, html))
     except UnsafeHeader as exc:
@@ -129,7 +133,7 @@ def _sources(header: str | None, contact_index: int) -> tuple[str, ...]:
         "From": ("candidate.name",),
         "Reply-To": ("candidate.name", "candidate.email"),
         "To": (f"{contact}.name", f"{contact}.email"),
-        "Subject": ("job_title", "requisition_id"),
+        "Subject": ("job_title", "requisition_id", "invitation_subject"),
         "In-Reply-To": ("invitation_message_id",),
         "References": ("invitation_message_id",),
     }.get(header or "", ())
@@ -138,14 +142,26 @@ def _sources(header: str | None, contact_index: int) -> tuple[str, ...]:
 def render_call_script(*, request: DeclineCreate, contact_index: int, bounced: bool = False) -> str:
     """What to say when calling this contact: to make sure the email arrived, or, when it
     bounced, to give the decline in person."""
-    return render("email/call_script.txt", **_context(request, contact_index), bounced=bounced)
+    return _render_script(request, contact_index, "call_script.txt", bounced=bounced)
 
 
 def render_voicemail_script(
     *, request: DeclineCreate, contact_index: int, bounced: bool = False
 ) -> str:
     """What to leave on voicemail, on the last attempt only: the whole message, briefly."""
-    return render("email/voicemail_script.txt", **_context(request, contact_index), bounced=bounced)
+    return _render_script(request, contact_index, "voicemail_script.txt", bounced=bounced)
+
+
+def _render_script(request: DeclineCreate, contact_index: int, name: str, *, bounced: bool) -> str:
+    """A script in the contact's language; in English while that language has none."""
+    context = _context(request, contact_index)
+    language = request.language_for(contact_index)
+    try:
+        return render(template_path(language, name), **context, bounced=bounced)
+    except TemplateNotFound:
+        if language is Language.en:
+            raise
+        return render(template_path(Language.en, name), **context, bounced=bounced)
 
 
 def script_context(request: DeclineCreate, contact_index: int) -> dict[str, Any]:
@@ -154,18 +170,34 @@ def script_context(request: DeclineCreate, contact_index: int) -> dict[str, Any]
 
 
 def _context(request: DeclineCreate, contact_index: int) -> dict[str, Any]:
+    """What the call and voicemail scripts say, in the contact's language, so that they
+    tell the same story as the email: `decline` and `reason` are the email's sentences,
+    `pressed` and `pressed_further` what to say if asked for a reason, then asked again."""
+    language = request.language_for(contact_index)
+    wording = WORDING[language]
+    story = letter.story(request, contact_index)
+    who = letter.addressee_for(request, contact_index)
     area = request.future_interest.functional_area if request.future_interest else None
+    shared = letter.shares_referral(request, contact_index)
     return {
         "contact": _person(request.contacts[contact_index]),
         "candidate": _person(request.candidate),
-        "referral": _person(request.referral) if request.referral else None,
+        # Only the contacts whose email passed the referral on hear of it on the phone.
+        "referral": _person(request.referral) if request.referral and shared else None,
         "company": request.company,
         "job_title": request.job_title,
+        "job": letter.job(request, contact_index),
         "requisition_id": request.requisition_id,
         "follow_up": request.round is Round.follow_up,
-        "decline": _DECLINES[request.round],
-        "reason": _REASONS[request.reason],
-        "future": request.future_interest is not None,
+        "decline": wording.decline[request.round],
+        "reason": story.email,
+        "pressed": story.pressed,
+        "pressed_further": story.pressed_further,
+        "language": language.value,
+        "greeting": greeting_line(language, who),
+        "greeting_name": spoken_name(language, who),
+        "interview_when": letter.interview_when(request, contact_index),
+        "future": request.open_door,
         "area": area,
     }
 
@@ -178,6 +210,7 @@ def _person(person: Candidate | ContactIn | Referral) -> dict[str, str | None]:
         "email": person.email,
         "phone": display_phone(phone) if phone else None,
         "tel": phone,
+        "relationship": person.relationship if isinstance(person, Referral) else None,
     }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,7 +20,15 @@ from service.core.errors import Conflict, NotFound, Unprocessable
 from service.core.paging import contains, keyset_cursor, older_than
 from service.declines import compose, status
 from service.declines.advice import warnings_for
-from service.declines.schemas import DeclineCreate, DeclinePublic, PreviewMessage, PreviewPublic
+from service.declines.letter import addressee_for, length_warnings
+from service.declines.schemas import (
+    ContactIn,
+    DeclineCreate,
+    DeclinePublic,
+    PreviewMessage,
+    PreviewPublic,
+    Referral,
+)
 from service.declines.views import to_public
 from service.models import (
     ApiKey,
@@ -54,7 +63,7 @@ def accept(
         candidate_timezone=request.candidate.timezone,
         follow_up_business_days=settings.follow_up_business_days if days is None else days,
         request=request.model_dump(mode="json"),
-        warnings=warnings_for(request, now=now),
+        warnings=_warnings(request, now),
         created_at=now,
         updated_at=now,
     )
@@ -83,6 +92,10 @@ def accept(
     return decline
 
 
+def _warnings(request: DeclineCreate, now: datetime) -> list[str]:
+    return [*warnings_for(request, now=now), *length_warnings(request, now=now)]
+
+
 def _compose(
     request: DeclineCreate, index: int, settings: Settings, now: datetime
 ) -> compose.ComposedMessage:
@@ -103,9 +116,44 @@ class Accepted:
     replayed: bool
 
 
+# Fields added after fingerprints were first kept: left out while at their defaults, so a
+# request retried across an upgrade still matches the fingerprint of its first attempt.
+_ADDED_LATER: dict[str, frozenset[str]] = {
+    "": frozenset(
+        {
+            "language",
+            "open_door",
+            "they_approached_me",
+            "personal_note",
+            "sign_off",
+            "invitation_subject",
+            "invitation_from",
+        }
+    ),
+    "contacts": frozenset({"language", "greeting", "title", "greeting_name"}),
+    "referral": frozenset({"relationship", "share_with"}),
+}
+
+
 def request_fingerprint(request: DeclineCreate) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(_as_first_kept(request), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _as_first_kept(request: DeclineCreate) -> dict[str, Any]:
+    data = request.model_dump(mode="json")
+    _drop_defaults(data, DeclineCreate, _ADDED_LATER[""])
+    for contact in data["contacts"]:
+        _drop_defaults(contact, ContactIn, _ADDED_LATER["contacts"])
+    if data.get("referral"):
+        _drop_defaults(data["referral"], Referral, _ADDED_LATER["referral"])
+    return data
+
+
+def _drop_defaults(data: dict[str, Any], model: type[BaseModel], names: frozenset[str]) -> None:
+    for name in names:
+        if data.get(name) == model.model_fields[name].get_default(call_default_factory=True):
+            data.pop(name, None)
 
 
 class KeyReused(Unprocessable):
@@ -267,6 +315,9 @@ def preview(*, request: DeclineCreate, settings: Settings, now: datetime) -> Pre
         messages.append(
             PreviewMessage(
                 contact=contact,
+                language=request.language_for(index),
+                role=contact.role,
+                greeting=addressee_for(request, index).choice,
                 to=composed.headers["To"],
                 subject=composed.subject,
                 headers=composed.headers,
@@ -278,7 +329,7 @@ def preview(*, request: DeclineCreate, settings: Settings, now: datetime) -> Pre
                 ),
             )
         )
-    return PreviewPublic(warnings=warnings_for(request, now=now), messages=messages)
+    return PreviewPublic(warnings=_warnings(request, now), messages=messages)
 
 
 def publish(session: Session, decline: Decline, settings: Settings) -> DeclinePublic:

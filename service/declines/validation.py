@@ -76,7 +76,7 @@ def time_zone(value: str) -> str:
 def header_text(value: str, info: ValidationInfo) -> str:
     """Refuse text that a mail reader would decode as an encoded word (fields that reach a
     header: names, addresses, company, job title, requisition, Message-ID)."""
-    if not _stored(info) and grammar.looks_encoded(value):
+    if not is_stored(info) and grammar.looks_encoded(value):
         raise ValueError(ENCODED_WORD)
     return value
 
@@ -91,7 +91,7 @@ def message_id(value: str, info: ValidationInfo) -> str:
     if not match:
         raise ValueError(f"{value!r} is not a Message-ID like <abc123@mail.example.com>")
     result = f"<{match.group(1)}>"
-    if not _stored(info) and not grammar.is_msg_id(result):
+    if not is_stored(info) and not grammar.is_msg_id(result):
         header_text(result, info)
         raise ValueError(
             f"{value!r} has characters a Message-ID cannot hold: it is <left@right>, each "
@@ -100,8 +100,34 @@ def message_id(value: str, info: ValidationInfo) -> str:
     return result
 
 
-def _stored(info: ValidationInfo) -> bool:
+def is_stored(info: ValidationInfo) -> bool:
+    """Whether this is a request accepted earlier being read again (see STORED)."""
     return bool(info.context and info.context.get("stored"))
+
+
+PERSONAL_NOTE_MAX = 400
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_NOTE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def paragraph(value: str) -> str:
+    """One short paragraph of plain text: line breaks inside it are joined into spaces."""
+    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    if _NOTE_CONTROL.search(text.replace("\t", " ")):
+        raise ValueError("must be plain text, without control characters")
+    if _BLANK_LINE.search(text.strip()):
+        raise ValueError(
+            "must be one paragraph: the email keeps it short; join the lines, or keep one"
+        )
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("must not be empty")
+    if len(text) > PERSONAL_NOTE_MAX:
+        raise ValueError(
+            f"is {len(text)} characters long; keep a personal note to one short paragraph "
+            f"of at most {PERSONAL_NOTE_MAX} characters"
+        )
+    return text
 
 
 @lru_cache(maxsize=4096)

@@ -115,8 +115,8 @@ def test_the_wheel_carries_migrations_templates_and_static_files(wheel: Path) ->
     expected = [
         "service/_bundled/alembic.ini",
         "service/_bundled/alembic/env.py",
-        "service/_bundled/templates/email/decline.txt",
-        "service/_bundled/templates/email/reminder.html",
+        "service/_bundled/templates/email/en/decline.txt",
+        "service/_bundled/templates/email/en/reminder.html",
         "service/_bundled/templates/dashboard/login.html",
         "service/dashboard/static/htmx.min.js",
         "service/dashboard/static/style.css",

@@ -61,4 +61,4 @@ def test_this_checkout_loads_the_migrations_and_templates_it_holds() -> None:
     assert paths.alembic_dir() == checkout / "alembic"
     assert (paths.alembic_dir() / "versions" / "0001_initial_schema.py").is_file()
     assert paths.alembic_ini() == checkout / "alembic.ini"
-    assert (paths.templates_dir() / "email" / "decline.txt").is_file()
+    assert (paths.templates_dir() / "email" / "en" / "decline.txt").is_file()

@@ -27,6 +27,7 @@ from service.dashboard.render import page
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
 from service.declines.schemas import PreviewPublic
+from service.declines.validation import PERSONAL_NOTE_MAX
 from service.models import Decline
 
 router = APIRouter()
@@ -106,6 +107,13 @@ def _compose_page(
         reasons=compose_form.REASON_CHOICES,
         rounds=compose_form.ROUND_CHOICES,
         roles=compose_form.ROLE_CHOICES,
+        languages=compose_form.LANGUAGE_CHOICES,
+        contact_languages=compose_form.CONTACT_LANGUAGE_CHOICES,
+        language_names=compose_form.LANGUAGE_NAMES,
+        greetings=compose_form.GREETING_CHOICES,
+        sign_offs=compose_form.SIGN_OFF_CHOICES,
+        invitation_senders=compose_form.INVITATION_FROM_CHOICES,
+        note_max=PERSONAL_NOTE_MAX,
         default_zone=settings.timezone,
     )
     return _allow_mail_styles(response)
@@ -171,7 +179,11 @@ def preview_fragment(
 ) -> Response:
     """The live preview (htmx swaps it into #preview); always 200 so htmx swaps it."""
     parsed = compose_form.parse(form, default_zone=settings.timezone)
-    context: dict[str, Any] = {"preview": None, "problems": []}
+    context: dict[str, Any] = {
+        "preview": None,
+        "problems": [],
+        "language_names": compose_form.LANGUAGE_NAMES,
+    }
     if parsed.request is None:
         context["problems"] = [(compose_form.label_for(e.field), e.message) for e in parsed.errors]
     else:
