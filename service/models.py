@@ -50,6 +50,7 @@ class MessageStatus(StrEnum):
 class MessageKind(StrEnum):
     decline = "decline"  # the email to a contact
     reminder = "reminder"  # a call reminder to the candidate
+    replaced = "replaced"  # a decline email resent to a corrected address: kept as history
 
 
 class FollowUpStatus(StrEnum):

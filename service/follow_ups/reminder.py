@@ -1,19 +1,32 @@
-"""Render the call reminder the candidate receives when a follow-up falls due: pure, no I/O."""
+"""Render the call reminder the candidate receives when a follow-up falls due: pure, no I/O.
+
+The reminder is written to the candidate in the request's language; the call and voicemail
+scripts inside it in the contact's (`scripts`). Each language writes the reminder once, as
+text; the HTML part is laid out from that text (`layout`). The subject, what happened to a
+bounced email and the calendar entry come from one phrase template per language.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from icalendar import Calendar, Event
 
 from service.declines import compose
+from service.declines.language import Language, template_path
 from service.declines.schemas import DeclineCreate
+from service.declines.validation import display_phone
+from service.declines.wording import job_phrase
+from service.follow_ups import bounces, clock
+from service.follow_ups import scripts as spoken_scripts
+from service.follow_ups.layout import layout
+from service.follow_ups.policy import parse_business_hours
 from service.mail.header_writer import HeaderValue, Mailbox
 from service.mail.message import assemble, mime_body
-from service.templating import render
+from service.templating import environment, render
 
 CALL_MINUTES = 15
 
@@ -31,48 +44,48 @@ class ReminderFacts:
     due_at: datetime  # aware
     sent_at: datetime | None  # when the email went out
     bounced: bool  # the email did not arrive
-    bounce_reason: str | None
+    bounce_reason: str | None  # the server's words, as stored
     away_until: datetime | None  # an out-of-office said so
     complained_at: datetime | None  # the contact's mail system reported the email as spam
     candidate_tz: str
     log_url: str | None = None  # the dashboard page where the outcome is logged
+    resend_url: str | None = None  # the dashboard card with the resend form
+    business_hours: str = "09:00-17:00"  # the contact's, to warn of a call at 01:00 there
 
     @property
     def last_attempt(self) -> bool:
         return self.attempt >= self.max_attempts
 
+    @property
+    def complained(self) -> bool:
+        return self.complained_at is not None and not self.bounced
+
+    @property
+    def language(self) -> Language:
+        """The candidate's: the reminder is written to them."""
+        return self.request.language
+
 
 def scripts(facts: ReminderFacts) -> tuple[str, str | None]:
     """The call script, and the voicemail script on the last attempt only."""
-    call = compose.render_call_script(
-        request=facts.request, contact_index=facts.contact_index, bounced=facts.bounced
-    )
-    if facts.complained_at is not None and not facts.bounced:
-        # Marked as spam: the script cannot lean on an email they may never have read.
-        call = render(
-            "email/call_script.txt",
-            **compose.script_context(facts.request, facts.contact_index),
-            bounced=False,
-            complained=True,
-        )
-    voicemail = (
-        compose.render_voicemail_script(
-            request=facts.request, contact_index=facts.contact_index, bounced=facts.bounced
-        )
-        if facts.last_attempt
-        else None
-    )
-    return call, voicemail
+    request, index = facts.request, facts.contact_index
+    state = {"bounced": facts.bounced, "complained": facts.complained}
+    call = spoken_scripts.call_script(request, index, **state)
+    voicemail = spoken_scripts.voicemail_script(request, index, **state)
+    return call, voicemail if facts.last_attempt else None
+
+
+def phrases(language: Language) -> Any:
+    """The language's shared reminder sentences, as macros callable from Python."""
+    return environment().get_template(template_path(language, "reminder_phrases.txt")).module
 
 
 def subject_for(facts: ReminderFacts) -> str:
     contact = facts.request.contacts[facts.contact_index]
-    company = facts.request.company
-    if facts.bounced:
-        return f"Call {contact.name} ({company}): your email did not arrive"
-    if facts.complained_at is not None:
-        return f"Call {contact.name} ({company}): your email was marked as spam"
-    return f"Call {contact.name} ({company}): make sure your email arrived"
+    said = phrases(facts.language).subject(
+        contact.name, facts.request.company, facts.bounced, facts.complained
+    )
+    return " ".join(str(said).split())
 
 
 def compose_reminder(
@@ -95,8 +108,8 @@ def compose_reminder(
         ("Auto-Submitted", "auto-generated"),
     ]
     context = _context(facts)
-    text = render("email/reminder.txt", **context)
-    html = render("email/reminder.html", **context)
+    text = render(template_path(facts.language, "reminder.txt"), **context)
+    html = render(template_path(facts.language, "reminder.html"), pieces=layout(text))
     body = mime_body(text, html)
     body.add_attachment(
         calendar_entry(facts, domain=sender.rpartition("@")[2], now=now),
@@ -119,7 +132,9 @@ def compose_reminder(
 
 def calendar_entry(facts: ReminderFacts, *, domain: str, now: datetime) -> str:
     """A 15-minute event at the due time, so the call lands in the candidate's calendar."""
-    contact = facts.request.contacts[facts.contact_index]
+    request = facts.request
+    contact = request.contacts[facts.contact_index]
+    said = phrases(facts.language)
     cal = Calendar()
     cal.add("prodid", "-//Decline service//Call reminder//EN")
     cal.add("version", "2.0")
@@ -129,44 +144,78 @@ def calendar_entry(facts: ReminderFacts, *, domain: str, now: datetime) -> str:
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", facts.due_at.astimezone(UTC))
     event.add("dtend", facts.due_at.astimezone(UTC) + timedelta(minutes=CALL_MINUTES))
-    event.add("summary", f"Call {contact.name} ({facts.request.company})")
-    lines = [f"About the {facts.request.job_title} position at {facts.request.company}."]
+    event.add("summary", " ".join(str(said.event_summary(contact.name, request.company)).split()))
     if contact.phone:
-        lines.insert(0, f"Phone: {contact.phone}")
         event.add("url", f"tel:{contact.phone}")
-    lines.append("The call script is in the reminder email.")
-    if facts.log_url:
-        lines.append(f"Afterwards, log the outcome: {facts.log_url}")
-    event.add("description", "\n".join(lines))
+    description = said.event_description(
+        display_phone(contact.phone) if contact.phone else None,
+        job_phrase(facts.language, request.job_title),
+        request.company,
+        facts.log_url,
+    )
+    event.add("description", str(description).strip())
     cal.add_component(event)
     return str(cal.to_ical().decode())
 
 
-def local_time(moment: datetime | None, tz_name: str) -> str | None:
-    """ "Monday 23 November 2026, 14:05 (Europe/Berlin)": how the candidate reads times."""
-    if moment is None:
-        return None
-    local = moment.astimezone(ZoneInfo(tz_name))
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({tz_name})"
+def first_name(full_name: str) -> str:
+    """ "Ada Lovelace" (or "Lovelace, Ada") -> "Ada"; a lone name, or one led by a title
+    ("Dr. Ada"), stays whole."""
+    _, comma, given = full_name.partition(",")
+    words = (given if comma and given.strip() else full_name).split()
+    if not words or (len(words) < 2 and not comma) or words[0].endswith("."):
+        return full_name
+    return words[0]
 
 
-def _context(facts: ReminderFacts) -> dict[str, object]:
+def _context(facts: ReminderFacts) -> dict[str, Any]:
     call_script, voicemail_script = scripts(facts)
-    contact = facts.request.contacts[facts.contact_index]
+    request, index = facts.request, facts.contact_index
+    contact = request.contacts[index]
+    candidate = request.candidate
+    locale = clock.locale_for(facts.language, phone=candidate.phone, zone=facts.candidate_tz)
+    said = phrases(facts.language)
+    bounce = bounces.explain(facts.bounce_reason, contact.email) if facts.bounced else None
     return {
-        **compose.script_context(facts.request, facts.contact_index),
-        "role": contact.role.replace("_", " "),
+        **compose.script_context(request, index),
+        "first_name": first_name(candidate.name),
+        # The reminder speaks the candidate's language; the scripts inside it the contact's.
+        "job": job_phrase(facts.language, request.job_title),
+        "role": " ".join(str(said.role(contact.role.value)).split()) or None,
         "contact_id": facts.contact_id,
         "log_url": facts.log_url,
+        "resend_url": facts.resend_url,
         "attempt": facts.attempt,
         "max_attempts": facts.max_attempts,
         "last_attempt": facts.last_attempt,
-        "due": local_time(facts.due_at, facts.candidate_tz),
-        "sent": local_time(facts.sent_at, facts.candidate_tz),
+        "candidate_tz": facts.candidate_tz,
+        "due": clock.when(facts.due_at, facts.candidate_tz, locale),
+        "their": _their_time(facts, locale),
+        "sent": clock.when(facts.sent_at, facts.candidate_tz, locale),
         "bounced": facts.bounced,
-        "bounce_reason": facts.bounce_reason,
-        "away_until": local_time(facts.away_until, facts.candidate_tz),
-        "complained": local_time(facts.complained_at, facts.candidate_tz),
+        "bounce": bounce,
+        "bounce_said": " ".join(str(said.bounce_said(bounce)).split()) if bounce else None,
+        "bounce_advice": " ".join(str(said.bounce_advice(bounce)).split()) if bounce else None,
+        "away_until": clock.when(facts.away_until, facts.candidate_tz, locale),
+        "complained": (
+            clock.when(facts.complained_at, facts.candidate_tz, locale)
+            if facts.complained
+            else None
+        ),
         "call_script": call_script,
         "voicemail_script": voicemail_script,
     }
+
+
+def _their_time(facts: ReminderFacts, locale: Any) -> clock.TheirTime | None:
+    contact = facts.request.contacts[facts.contact_index]
+    zone = clock.contact_zone(contact.timezone, contact.phone, facts.due_at)
+    if zone is None:
+        return None
+    return clock.their_time(
+        facts.due_at,
+        zone,
+        caller_zone=facts.candidate_tz,
+        locale=locale,
+        hours=parse_business_hours(facts.business_hours),
+    )

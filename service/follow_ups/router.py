@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
 
-from service.core.db import utcnow
+from service.core.db import on_commit, utcnow
 from service.core.deps import ApiKeyDep, SessionDep, SettingsDep
 from service.core.paging import OFFSET_CURSOR_PATTERN, offset_from
+from service.declines.router import REPLAYED
 from service.declines.schemas import ContactPublic
 from service.declines.views import contact_public
-from service.follow_ups import service
-from service.follow_ups.schemas import CallIn, FollowUpItem, FollowUpsPublic
+from service.follow_ups import resend, service
+from service.follow_ups.schemas import CallIn, FollowUpItem, FollowUpsPublic, ResendIn
 from service.models import FollowUpStatus
 
 router = APIRouter(prefix="/v1", tags=["follow-ups"])
@@ -65,6 +67,41 @@ def log_call(
         now=utcnow(),
     )
     return contact_public(session, follow_up.contact_id, delivery=settings.delivery)
+
+
+@router.post(
+    "/contacts/{contact_id}/resend",
+    response_model=ContactPublic,
+    responses={
+        200: {"headers": REPLAYED},
+        409: {"description": "The contact already replied, or the decline was canceled"},
+    },
+)
+def resend_decline(
+    contact_id: str,
+    body: ResendIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    api_key: ApiKeyDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Send the decline again to a corrected address: the contact's email changes, a new
+    message is kept and queued (the old one stays in the history), and the call waits for
+    the new email as after a first send."""
+    done = resend.resend_once(
+        session=session,
+        contact_id=contact_id,
+        api_key=api_key,
+        email=body.email,
+        settings=settings,
+        now=utcnow(),
+        idempotency_key=idempotency_key,
+    )
+    if not done.replayed:
+        on_commit(session, request.app.state.outbox.wake)
+    headers = {"Idempotent-Replayed": "true"} if done.replayed else {}
+    return JSONResponse(done.body, status_code=done.status_code, headers=headers)
 
 
 def _item(item: service.CallItem, max_attempts: int) -> FollowUpItem:

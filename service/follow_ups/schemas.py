@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.models import CallOutcome
 
@@ -17,6 +17,18 @@ class CallIn(BaseModel):
 
     outcome: CallOutcome
     notes: Notes | None = None
+
+
+class ResendIn(BaseModel):
+    """Send the contact's decline again, to this (corrected) address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Checked once the contact is found (resend.checked_address: the same rules as a
+    # decline's addresses), so an unknown contact is a 404 whatever the body says.
+    email: Annotated[
+        str, StringConstraints(max_length=320), Field(json_schema_extra={"format": "email"})
+    ]
 
 
 class FollowUpItem(BaseModel):

@@ -21,9 +21,11 @@ from service.core.config import FollowUpScope, Settings
 from service.core.db import on_commit, utcnow
 from service.core.errors import Conflict, NotFound
 from service.declines.compose import make_message_id
+from service.declines.language import Language
 from service.declines.schemas import DeclineCreate
-from service.follow_ups import policy
+from service.follow_ups import clock, policy
 from service.follow_ups.reminder import ReminderFacts, compose_reminder, scripts
+from service.follow_ups.scripts import Block, blocks
 from service.models import (
     ApiKey,
     CallAttempt,
@@ -78,6 +80,18 @@ def request_of(decline: Decline) -> DeclineCreate:
             except KeyError:  # another thread emptied it first
                 break
     return parsed
+
+
+def request_for(decline: Decline, contact: Contact) -> DeclineCreate:
+    """The request as accepted, with the contact's address as it is now: a resend to a
+    corrected address changes the contact, never the stored request."""
+    request = request_of(decline)
+    stored = request.contacts[contact.position]
+    if stored.email == contact.email:
+        return request
+    contacts = list(request.contacts)
+    contacts[contact.position] = stored.model_copy(update={"email": contact.email})
+    return request.model_copy(update={"contacts": contacts})
 
 
 def _with_contact() -> Select[FollowUp, Contact, Decline, Message]:
@@ -237,7 +251,7 @@ def undelivered(session: Session, message_ids: Sequence[str], settings: Settings
     return sum(due_now(session, follow_up_id, settings) for follow_up_id in follow_up_ids)
 
 
-def _cancel_queued_reminders(session: Session, contact_ids: Iterable[str], why: str) -> None:
+def cancel_queued_reminders(session: Session, contact_ids: Iterable[str], why: str) -> None:
     """A reminder still waiting in the outbox is pointless once the call is closed."""
     session.execute(
         update(Message)
@@ -272,7 +286,7 @@ def record_reply(
         follow_up.updated_at = now
         closed.append(follow_up.contact_id)
     if closed:
-        _cancel_queued_reminders(session, closed, "the contact replied")
+        cancel_queued_reminders(session, closed, "the contact replied")
     session.flush()
     return closed
 
@@ -317,7 +331,7 @@ def record_absence(
     ):
         follow_up.status = FollowUpStatus.scheduled
         follow_up.due_at = back
-        _cancel_queued_reminders(session, [contact.id], "the contact is away; reminder moved")
+        cancel_queued_reminders(session, [contact.id], "the contact is away; reminder moved")
     follow_up.updated_at = utcnow()
     session.flush()
     return back
@@ -385,7 +399,7 @@ def log_call(
         follow_up.status = FollowUpStatus.done
         follow_up.closed_at = now
     follow_up.updated_at = now
-    _cancel_queued_reminders(session, [contact.id], "a call was logged")
+    cancel_queued_reminders(session, [contact.id], "a call was logged")
     session.flush()
     on_commit(session, metrics.CALLS_LOGGED.labels(outcome=outcome.value).inc)
     return follow_up
@@ -402,10 +416,23 @@ class CallItem:
     email: Message
     call_script: str
     voicemail_script: str | None
+    their_time: clock.TheirTime | None = None  # the due time where the contact is
 
     @property
     def attempt(self) -> int:
         return self.follow_up.call_attempts + 1
+
+    @property
+    def bounced(self) -> bool:
+        return self.email.status in (MessageStatus.bounced, MessageStatus.failed)
+
+    @property
+    def call_blocks(self) -> list[Block]:
+        return blocks(self.call_script)
+
+    @property
+    def voicemail_blocks(self) -> list[Block]:
+        return blocks(self.voicemail_script) if self.voicemail_script else []
 
 
 def list_calls(
@@ -440,7 +467,33 @@ def _call_item(
         follow_up, contact, decline, email, settings, due_at=follow_up.due_at or utcnow()
     )
     call_script, voicemail_script = scripts(facts)
-    return CallItem(follow_up, contact, decline, email, call_script, voicemail_script)
+    return CallItem(
+        follow_up,
+        contact,
+        decline,
+        email,
+        call_script,
+        voicemail_script,
+        their_time=_their_time(follow_up, contact, settings, candidate_zone(settings, decline)),
+    )
+
+
+def _their_time(
+    follow_up: FollowUp, contact: Contact, settings: Settings, caller_zone: str
+) -> clock.TheirTime | None:
+    """For the dashboard (in English): the due time where the contact is, when known."""
+    if follow_up.due_at is None:
+        return None
+    zone = clock.contact_zone(contact.timezone, contact.phone, follow_up.due_at)
+    if zone is None:
+        return None
+    return clock.their_time(
+        follow_up.due_at,
+        zone,
+        caller_zone=caller_zone,
+        locale=clock.locale_for(Language.en, phone=None, zone=settings.timezone),
+        hours=policy.parse_business_hours(settings.business_hours),
+    )
 
 
 def reminder_facts(
@@ -454,8 +507,9 @@ def reminder_facts(
 ) -> ReminderFacts:
     """What a reminder (or the call list) says about the next call to this contact."""
     bounced = email.status in (MessageStatus.bounced, MessageStatus.failed)
+    dashboard = f"{settings.public_url}/dashboard" if settings.public_url else None
     return ReminderFacts(
-        request=request_of(decline),
+        request=request_for(decline, contact),
         contact_index=contact.position,
         contact_id=contact.id,
         follow_up_id=follow_up.id,
@@ -468,9 +522,7 @@ def reminder_facts(
         away_until=follow_up.not_before,
         complained_at=follow_up.complained_at,
         candidate_tz=candidate_zone(settings, decline),
-        log_url=(
-            f"{settings.public_url}/dashboard/declines/{decline.id}#contact-{contact.id}"
-            if settings.public_url
-            else None
-        ),
+        log_url=f"{dashboard}/declines/{decline.id}#contact-{contact.id}" if dashboard else None,
+        resend_url=f"{dashboard}/calls#call-{contact.id}" if dashboard else None,
+        business_hours=settings.business_hours,
     )

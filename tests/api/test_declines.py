@@ -136,7 +136,7 @@ def test_preview_renders_without_storing_or_sending(
     assert "compilers" in first["text"]
     assert "Charles" in first["call_script"]
     # The voicemail the last attempt's reminder would carry: the whole decline, briefly.
-    assert "There's no need to call back." in first["voicemail_script"]
+    assert "call me back on" in first["voicemail_script"]
     assert "Grace Hopper" in first["voicemail_script"]
     assert client.get("/v1/declines", headers=auth(token)).json()["items"] == []
     assert not list(settings.mail_capture_dir.glob("*.eml"))

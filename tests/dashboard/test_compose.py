@@ -381,7 +381,7 @@ def test_preview_without_javascript_keeps_the_values_and_shows_each_email(
     assert "Charles Babbage &lt;charles@engines.example&gt;" in text
     assert "Call script, if Mary Somerville does not reply" in text
     assert text.count("Voicemail, for the last call attempt only") == 2
-    assert "There&#39;s no need to call back." in text
+    assert "call me back on" in text
     assert decline_count(dashboard) == 0 and capture_files(dashboard) == []
 
 

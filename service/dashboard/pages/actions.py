@@ -24,6 +24,7 @@ from service.dashboard.deps import CsrfDep, safe_next
 from service.dashboard.pages.detail import DONE
 from service.dashboard.render import page
 from service.declines import service as declines
+from service.follow_ups import resend
 from service.follow_ups import service as follow_ups
 from service.inbound import service as inbound
 from service.models import CallOutcome
@@ -86,6 +87,31 @@ def mark_replied(
         now=utcnow(),
     )
     return _done(request, db, settings, contact.decline_id, contact.id, "replied", next_path)
+
+
+@router.post("/contacts/{contact_id}/resend")
+def resend_decline(
+    contact_id: str,
+    request: Request,
+    _: CsrfDep,
+    db: SessionDep,
+    settings: SettingsDep,
+    email: FormText = None,
+    next_path: NextPath = None,
+) -> Response:
+    try:
+        contact = resend.resend(
+            session=db,
+            contact_id=contact_id,
+            api_key=None,
+            email=(email or "").strip(),
+            settings=settings,
+            now=utcnow(),
+        )
+    except Conflict as exc:
+        return _refused(request, db, settings, exc)
+    on_commit(db, request.app.state.outbox.wake)
+    return _done(request, db, settings, contact.decline_id, contact.id, "retried", next_path)
 
 
 @router.post("/messages/{message_id}/retry")
