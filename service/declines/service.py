@@ -10,13 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from service.auth.api_keys import owned_by
+from service.core import idempotency
 from service.core.config import Settings
-from service.core.errors import Conflict, NotFound, Unprocessable
+from service.core.errors import Conflict, NotFound
 from service.core.paging import contains, keyset_cursor, older_than
 from service.declines import compose, status
 from service.declines.advice import warnings_for
@@ -156,8 +156,7 @@ def _drop_defaults(data: dict[str, Any], model: type[BaseModel], names: frozense
             data.pop(name, None)
 
 
-class KeyReused(Unprocessable):
-    """The Idempotency-Key was first used with another request body."""
+KeyReused = idempotency.KeyReused
 
 
 def accept_once(
@@ -174,27 +173,11 @@ def accept_once(
         return _accept_fresh(
             session=session, request=request, api_key=api_key, settings=settings, now=now
         )
-    fingerprint = request_fingerprint(request)
-    earlier = _replay(session, api_key, idempotency_key, fingerprint)
-    if earlier:
-        return earlier
-    record = IdempotencyRecord(
-        api_key_id=api_key.id,
-        key=idempotency_key,
-        request_hash=fingerprint,
-        status_code=0,
-        response={},
+    record, replayed = idempotency.claim(
+        session, api_key, idempotency_key, request_fingerprint(request)
     )
-    try:
-        # Claim the key before doing the work: a concurrent twin waits here, then replays.
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        replay = _replay(session, api_key, idempotency_key, fingerprint)
-        if replay is None:
-            raise
-        return replay
+    if replayed:
+        return Accepted(record.status_code, record.response, replayed=True)
     accepted = _accept_fresh(
         session=session, request=request, api_key=api_key, settings=settings, now=now
     )
@@ -209,22 +192,6 @@ def _accept_fresh(
     decline = accept(session=session, request=request, api_key=api_key, settings=settings, now=now)
     public = to_public(session, [decline], delivery=settings.delivery)[0]
     return Accepted(201, public.model_dump(mode="json"), replayed=False)
-
-
-def _replay(session: Session, api_key: ApiKey, key: str, fingerprint: str) -> Accepted | None:
-    record = session.scalars(
-        select(IdempotencyRecord).where(
-            col(IdempotencyRecord.api_key_id) == api_key.id, col(IdempotencyRecord.key) == key
-        )
-    ).first()
-    if record is None:
-        return None
-    if record.request_hash != fingerprint:
-        raise KeyReused(
-            "this Idempotency-Key was already used with a different request body; "
-            "use a new key for a new decline"
-        )
-    return Accepted(record.status_code, record.response, replayed=True)
 
 
 def get(*, session: Session, decline_id: str, api_key: ApiKey | None) -> Decline:

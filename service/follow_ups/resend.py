@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from service.core import idempotency
 from service.core.config import Settings
 from service.core.errors import Conflict, Unprocessable
 from service.declines import compose
@@ -34,7 +34,6 @@ from service.models import (
     Decline,
     FollowUp,
     FollowUpStatus,
-    IdempotencyRecord,
     Message,
     MessageKind,
     MessageStatus,
@@ -106,28 +105,13 @@ def resend_once(
 ) -> Resent:
     """Resend, or replay the first answer for a retried Idempotency-Key (the same keys as
     POST /v1/declines: a key names one request of this API key, whatever the endpoint)."""
-    fingerprint = _fingerprint(contact_id, email)
+    record = None
     if idempotency_key is not None:
-        earlier = _replay(session, api_key, idempotency_key, fingerprint)
-        if earlier is not None:
-            return earlier
-        record = IdempotencyRecord(
-            api_key_id=api_key.id,
-            key=idempotency_key,
-            request_hash=fingerprint,
-            status_code=0,
-            response={},
+        record, replayed = idempotency.claim(
+            session, api_key, idempotency_key, _fingerprint(contact_id, email)
         )
-        try:
-            # Claim the key first: a concurrent twin waits here, then replays.
-            with session.begin_nested():
-                session.add(record)
-                session.flush()
-        except IntegrityError:
-            replay = _replay(session, api_key, idempotency_key, fingerprint)
-            if replay is None:
-                raise
-            return replay
+        if replayed:
+            return Resent(record.status_code, record.response, replayed=True)
     contact = resend(
         session=session,
         contact_id=contact_id,
@@ -137,7 +121,7 @@ def resend_once(
         now=now,
     )
     body = contact_public(session, contact.id, delivery=settings.delivery).model_dump(mode="json")
-    if idempotency_key is not None:
+    if record is not None:
         record.status_code, record.response = 200, body
         session.flush()
     return Resent(200, body, replayed=False)
@@ -201,19 +185,3 @@ def _retire(session: Session, old: Message, email: str) -> None:
 def _fingerprint(contact_id: str, email: str) -> str:
     canonical = json.dumps({"resend": contact_id, "email": email}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _replay(session: Session, api_key: ApiKey, key: str, fingerprint: str) -> Resent | None:
-    record = session.scalars(
-        select(IdempotencyRecord).where(
-            col(IdempotencyRecord.api_key_id) == api_key.id, col(IdempotencyRecord.key) == key
-        )
-    ).first()
-    if record is None:
-        return None
-    if record.request_hash != fingerprint:
-        raise Unprocessable(
-            "this Idempotency-Key was already used with a different request; use a new key "
-            "for a new request"
-        )
-    return Resent(record.status_code, record.response, replayed=True)
