@@ -219,15 +219,19 @@ def sweep(*, session: Session, now: datetime, settings: Settings, limit: int) ->
     return queue_reminders(session, claim_due(session=session, now=now, limit=limit), settings)
 
 
-def due_now(session: Session, follow_up_id: str, settings: Settings) -> bool:
+def due_now(
+    session: Session, follow_up_id: str, settings: Settings, *, now: datetime | None = None
+) -> bool:
     """Make a call that has not fallen due yet due at once (the email bounced, or was
-    reported as spam)."""
+    reported as spam): the reminder goes now, and the call is due at the first business
+    hour where the contact is, the one time the reminder, the API and the dashboard show."""
+    at = now or utcnow()
     result = session.execute(
         update(FollowUp)
         .where(col(FollowUp.id) == follow_up_id, col(FollowUp.status).in_(NOT_YET_DUE))
         .values(
             status=FollowUpStatus.due,
-            due_at=utcnow(),
+            due_at=at,
             reminders=col(FollowUp.reminders) + 1,
             updated_at=utcnow(),
         )
@@ -235,6 +239,11 @@ def due_now(session: Session, follow_up_id: str, settings: Settings) -> bool:
     )
     if not getattr(result, "rowcount", 0):
         return False
+    row = session.execute(_with_contact().where(col(FollowUp.id) == follow_up_id)).first()
+    if row is not None:
+        follow_up, contact, decline, _ = row
+        follow_up.due_at = policy.next_business_slot(calendar(settings, contact, decline), at)
+        session.flush()
     queue_reminders(session, [follow_up_id], settings)
     return True
 
