@@ -13,28 +13,15 @@ from typing import Any
 
 from service.declines.schemas import DeclineCreate
 from service.follow_ups.reminder import ReminderFacts, compose_reminder
+from tests.factories import BASE_BODY
 
 MAIL_FROM = "Decline Service <declines@mailer.example>"
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SENT = datetime(2026, 11, 19, 14, 5, tzinfo=UTC)
 DUE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 09:00 in London, 01:00 in San Francisco
 
-BODY: dict[str, Any] = {
-    "candidate": {"name": "Ada Lovelace", "email": "ada@home.example", "phone": "+44 20 7946 0958"},
-    "company": "Analytical Engines Ltd",
-    "job_title": "Principal Engineer",
-    "requisition_id": "REQ-1843",
-    "reason": "none",
-    "round": "first",
-    "contacts": [
-        {
-            "name": "Charles Babbage",
-            "email": "charles@engines.example",
-            "role": "recruiter",
-            "phone": "+44 20 7946 0000",
-        },
-    ],
-}
+# The shared request body, with its first contact only: one reminder per test.
+BODY: dict[str, Any] = {**BASE_BODY, "contacts": BASE_BODY["contacts"][:1]}
 
 
 def make_request(**overrides: Any) -> DeclineCreate:
