@@ -26,11 +26,13 @@ from service.core.limits import BodySizeLimit
 from service.dashboard import router as dashboard
 from service.dashboard.login_limits import LoginLimits
 from service.declines.router import router as declines_router
+from service.exports.router import router as exports_router
 from service.follow_ups.router import router as follow_ups_router
 from service.inbound import worker as inbound_readers
 from service.inbound.router import router as inbound_router
 from service.jobs import build_scheduler
 from service.jobs_router import router as jobs_router
+from service.mailbox_auth import sign_in_problem
 from service.outbox.service import Outbox
 
 log = logging.getLogger("decline")
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
     app.include_router(follow_ups_router)
     app.include_router(inbound_router)
     app.include_router(jobs_router)
+    app.include_router(exports_router)
     _add_health_routes(app)
     dashboard.install(app)
     return app
@@ -129,6 +132,9 @@ def _add_health_routes(app: FastAPI) -> None:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             return problem(503, "Not ready", f"database unavailable: {exc.__class__.__name__}")
+        # A revoked mailbox sign-in keeps mail queued until someone logs in again.
+        if (sign_in := sign_in_problem(app.state.engine, settings)) is not None:
+            return problem(503, "Not ready", sign_in)
         return JSONResponse({"status": "ready", "delivery": settings.delivery})
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)

@@ -324,3 +324,24 @@ class DashboardSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     user_agent: str | None = Field(default=None, max_length=300)
     ip_address: str | None = Field(default=None, max_length=64)
+
+
+# --- OAuth2 mailbox tokens (migration 0008) ---
+
+
+class MailboxToken(SQLModel, table=True):
+    """The OAuth2 sign-in of one mailbox, shared by every replica. Tokens are stored
+    encrypted with a key derived from SECRET_KEY, never in clear."""
+
+    __tablename__ = "mailbox_tokens"
+
+    account: str = Field(primary_key=True, max_length=320)  # the mailbox address
+    provider: str = Field(max_length=20)  # google | microsoft
+    refresh_token_enc: str
+    access_token_enc: str | None = None
+    access_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # One replica refreshes at a time: it holds this lease, the others wait and re-read.
+    refresh_lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why the stored sign-in no longer works (e.g. revoked); cleared by a new login.
+    problem: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

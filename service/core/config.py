@@ -29,6 +29,16 @@ class ImapSecurity(StrEnum):
     tls = "tls"  # implicit TLS (port 993), what mail providers offer
 
 
+class MailAuth(StrEnum):
+    password = "password"  # noqa: S105 - the name of a method, not a secret
+    xoauth2 = "xoauth2"  # OAuth2 access tokens (Gmail, Microsoft 365)
+
+
+class OAuthProvider(StrEnum):
+    google = "google"
+    microsoft = "microsoft"
+
+
 class FollowUpScope(StrEnum):
     contact = "contact"  # a contact's reply cancels that contact's call
     decline = "decline"  # any human reply closes every call of the decline
@@ -77,6 +87,16 @@ class Settings(BaseSettings):
     imap_ca_file: Path | None = None
     # Polls that try a message whose handling raises, before it is quarantined.
     imap_max_tries: int = Field(default=3, ge=1, le=100)
+
+    # How SMTP and IMAP sign in: a password, or OAuth2 (XOAUTH2) with the token stored by
+    # `decline mailbox login`.
+    mail_auth: MailAuth = MailAuth.password
+    oauth_provider: OAuthProvider | None = None
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = None
+    oauth_tenant: str = "organizations"  # Microsoft: a tenant id or domain narrows it
+    oauth_token_url: str | None = None  # overrides the provider's endpoints
+    oauth_device_url: str | None = None
 
     # Follow-up calls.
     follow_up_business_days: int = Field(default=2, ge=0, le=30)
@@ -173,7 +193,13 @@ class Settings(BaseSettings):
                 "DECLINE_SMTP_HOST set, give the address the mail is sent from, e.g. "
                 "DECLINE_MAIL_FROM='Ada Lovelace <ada@example.org>'"
             )
+        _check_mail_auth(self)
         return self
+
+    @cached_property
+    def oauth_account(self) -> str:
+        """The mailbox the OAuth2 sign-in is for: the SMTP (or IMAP) user name."""
+        return self.smtp_username or self.imap_username or self.mail_from_address
 
     def make_engine(self) -> Engine:
         return make_engine(self.database_url, busy_timeout=self.database_busy_timeout_seconds)
@@ -187,6 +213,24 @@ class Settings(BaseSettings):
         if self.smtp_port:
             return self.smtp_port
         return {"none": 25, "starttls": 587, "tls": 465}[self.smtp_security.value]
+
+
+def _check_mail_auth(settings: Settings) -> None:
+    if settings.mail_auth is not MailAuth.xoauth2:
+        return
+    if settings.oauth_provider is None:
+        raise ValueError(
+            "DECLINE_MAIL_AUTH=xoauth2 needs DECLINE_OAUTH_PROVIDER=google or microsoft"
+        )
+    if not settings.oauth_client_id:
+        raise ValueError(
+            "DECLINE_MAIL_AUTH=xoauth2 needs DECLINE_OAUTH_CLIENT_ID, the client id of the "
+            "app registered with the provider (see the README, 'Gmail and Microsoft 365')"
+        )
+    for name in ("oauth_token_url", "oauth_device_url"):
+        value = getattr(settings, name)
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"DECLINE_{name.upper()} must be an http(s) URL, got {value!r}")
 
 
 def _check_calendar(settings: Settings) -> None:

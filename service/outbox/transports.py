@@ -17,7 +17,8 @@ import aiosmtplib
 from aiosmtplib.email import parse_address
 from aiosmtplib.protocol import SMTPProtocol
 
-from service.core.config import Settings, SmtpSecurity
+from service.core.config import MailAuth, Settings, SmtpSecurity
+from service.mailbox_auth import SignInProblem, token_source
 from service.outbox.policy import Outcome, reply_text
 
 log = logging.getLogger(__name__)
@@ -168,11 +169,13 @@ class SmtpTransport:
     def _new_client(self) -> aiosmtplib.SMTP:
         s = self.settings
         security = s.smtp_security
+        # With XOAUTH2, connect() stops after EHLO/STARTTLS and _sign_in() authenticates.
+        password_auth = bool(s.smtp_username) and s.mail_auth is MailAuth.password
         return aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.resolved_smtp_port(),
-            username=s.smtp_username or None,
-            password=s.smtp_password if s.smtp_username else None,
+            username=s.smtp_username if password_auth else None,
+            password=s.smtp_password if password_auth else None,
             timeout=s.smtp_timeout_seconds,
             use_tls=security == SmtpSecurity.tls,
             start_tls=security == SmtpSecurity.starttls,
@@ -226,11 +229,21 @@ class SmtpTransport:
         client.close()  # reset a half-closed client so connect() starts clean
         try:
             await client.connect()
+            if self.settings.mail_auth is MailAuth.xoauth2:
+                await self._sign_in(client)
+        except SignInProblem as exc:
+            # Revoked or unreachable sign-in: the mailbox's problem, not the message's.
+            outcome = Outcome.transient(f"SMTP sign-in: {exc}")
         except aiosmtplib.SMTPAuthenticationError as exc:
             # Wrong credentials are our configuration, not the message: keep it queued.
             outcome = Outcome.transient(
                 f"SMTP authentication failed ({reply_text(exc.code, exc.message)}); "
-                "check DECLINE_SMTP_USERNAME and DECLINE_SMTP_PASSWORD",
+                + (
+                    "check DECLINE_SMTP_USERNAME and DECLINE_SMTP_PASSWORD"
+                    if self.settings.mail_auth is MailAuth.password
+                    else "a fresh OAuth2 token was refused too; check that DECLINE_SMTP_USERNAME "
+                    "is the mailbox that signed in and that SMTP AUTH is allowed for it"
+                ),
                 exc.code,
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -242,6 +255,19 @@ class SmtpTransport:
         log.warning("cannot connect to SMTP %s: %s", self.settings.smtp_host, outcome.detail)
         self._down = outcome
         return outcome
+
+    async def _sign_in(self, client: aiosmtplib.SMTP) -> None:
+        """AUTH XOAUTH2; a refused token (535, or 334 with an error) is refreshed once."""
+        tokens = token_source(self.settings)
+        user = self.settings.oauth_account
+        token = await tokens.access_token()
+        try:
+            await client.auth_xoauth2(user, token)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            if exc.code not in (334, 535):
+                raise
+            log.info("SMTP refused the access token (%s); refreshing it once", exc.code)
+            await client.auth_xoauth2(user, await tokens.access_token(rejected=token))
 
     async def _dropped(
         self,

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import make_url
 
-from service.core.config import Settings, SmtpSecurity
+from service.core.config import MailAuth, Settings, SmtpSecurity
 from service.core.db import normalize_url, session_scope
 from service.core.deps import SessionDep
 from service.core.errors import NotFound
@@ -28,6 +28,8 @@ from service.follow_ups import jobs as follow_up_jobs
 from service.inbound import jobs as inbound_jobs
 from service.inbound.imap import ImapError, check_connection, failures
 from service.jobs import PURGE_JOB_ID, PURGE_SESSIONS_JOB_ID
+from service.mailbox_auth import sign_in_problem
+from service.mailbox_auth.providers import provider_for
 from service.outbox import jobs as outbox_jobs
 
 router = APIRouter()
@@ -154,7 +156,19 @@ def _system_page(request: Request, **results: CheckResult | None) -> Response:
         max_tries=settings.imap_max_tries,
         smtp_result=results.get("smtp_result"),
         imap_result=results.get("imap_result"),
+        oauth=_oauth(request, settings),
     )
+
+
+def _oauth(request: Request, settings: Settings) -> dict[str, Any] | None:
+    """The OAuth2 mailbox sign-in, when mail signs in that way: whose, and what is wrong."""
+    if settings.mail_auth is not MailAuth.xoauth2:
+        return None
+    return {
+        "provider": provider_for(settings).label,
+        "account": settings.oauth_account,
+        "problem": sign_in_problem(request.app.state.engine, settings),
+    }
 
 
 def _quarantine(request: Request) -> failures.Quarantine:

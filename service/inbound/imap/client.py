@@ -18,7 +18,8 @@ from typing import Any
 
 import aioimaplib
 
-from service.core.config import ImapSecurity, Settings
+from service.core.config import ImapSecurity, MailAuth, Settings
+from service.mailbox_auth import SignInProblem, token_source
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,29 @@ class ImapSession:
             await self.client.wait_hello_from_server()
         except (OSError, TimeoutError, aioimaplib.AioImapException) as exc:
             raise self._error("cannot connect", exc) from None
+        if settings.mail_auth is MailAuth.xoauth2:
+            await self._sign_in()
+            return
         # aioimaplib quotes the password but sends the user name as it is.
         user = aioimaplib.quoted(settings.imap_username or "")
         response = await self._run("LOGIN", self.client.login(user, settings.imap_password))
         if response.result != "OK":
             raise self._error(f"login as {settings.imap_username!r} refused", response)
+
+    async def _sign_in(self) -> None:
+        """AUTHENTICATE XOAUTH2; a refused token is refreshed once."""
+        tokens = token_source(self.settings)
+        user = self.settings.imap_username or self.settings.oauth_account
+        try:
+            token = await tokens.access_token()
+            response = await self._run("AUTHENTICATE", self.client.xoauth2(user, token))
+            if response.result != "OK":
+                token = await tokens.access_token(rejected=token)
+                response = await self._run("AUTHENTICATE", self.client.xoauth2(user, token))
+        except SignInProblem as exc:
+            raise ImapError(f"IMAP {self.host}:{self.port}: sign-in: {exc}") from None
+        if response.result != "OK":
+            raise self._error(f"XOAUTH2 sign-in as {user!r} refused", response)
 
     async def select(self, folder: str) -> Selected:
         name = encode_mailbox_name(folder)

@@ -1,0 +1,1 @@
+"""Exports of kept mail and declines: mbox archives and CSV for spreadsheets."""
