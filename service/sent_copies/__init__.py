@@ -1,0 +1,1 @@
+"""Copies of sent messages APPENDed to the candidate's own Sent folder."""

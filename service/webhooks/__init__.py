@@ -1,0 +1,1 @@
+"""Webhooks following the Standard Webhooks specification."""
