@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +23,8 @@ from service.models import (
     MessageKind,
     MessageStatus,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -119,3 +124,44 @@ def recent_activity(session: Session, limit: int = 15) -> list[Activity]:
         )
     items.sort(key=lambda a: a.at, reverse=True)
     return items[:limit]
+
+
+# A call due within this long counts as "now"; older ones are overdue, so a morning's
+# list puts yesterday's missed calls apart from the ones that just fell due.
+NOW_WINDOW = timedelta(hours=1)
+CALL_GROUPS: tuple[tuple[str, str], ...] = (
+    ("overdue", "Overdue"),
+    ("now", "Due now"),
+    ("later_today", "Later today"),
+    ("upcoming", "Upcoming"),
+    ("unscheduled", "Not scheduled yet"),
+)
+
+
+def call_group(due_at: datetime | None, *, now: datetime, zone: str) -> str:
+    """Which heading a call goes under, judged by the operator's calendar day in `zone`."""
+    if due_at is None:
+        return "unscheduled"
+    if due_at <= now - NOW_WINDOW:
+        return "overdue"
+    if due_at <= now:
+        return "now"
+    tz = ZoneInfo(zone)
+    if due_at.astimezone(tz).date() == now.astimezone(tz).date():
+        return "later_today"
+    return "upcoming"
+
+
+def group_calls(
+    items: Sequence[T], due: Callable[[T], datetime | None], *, now: datetime, zone: str
+) -> list[tuple[str, str, list[T]]]:
+    """(key, heading, items) in the order above, soonest first inside each, empty ones left out."""
+    buckets: dict[str, list[T]] = {key: [] for key, _ in CALL_GROUPS}
+    for item in items:
+        buckets[call_group(due(item), now=now, zone=zone)].append(item)
+    far = datetime.max.replace(tzinfo=UTC)
+    return [
+        (key, heading, sorted(buckets[key], key=lambda i: due(i) or far))
+        for key, heading in CALL_GROUPS
+        if buckets[key]
+    ]

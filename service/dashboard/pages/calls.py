@@ -3,6 +3,8 @@ outcome buttons; other statuses and pages by query string, like the API's call l
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
@@ -12,6 +14,7 @@ from sqlmodel import col
 from service.core.deps import SessionDep, SettingsDep
 from service.core.errors import Unprocessable
 from service.core.paging import Pager, offset_from
+from service.dashboard import queries
 from service.dashboard.deps import AdminDep
 from service.dashboard.pages.detail import DONE
 from service.dashboard.render import page
@@ -82,6 +85,9 @@ def calls(
         "calls.html",
         active="calls",
         calls=items,
+        groups=queries.group_calls(
+            items, lambda i: i.follow_up.due_at, now=datetime.now(UTC), zone=settings.timezone
+        ),
         status=key,
         choices=STATUS_CHOICES,
         counts=status_counts(db),
