@@ -13,8 +13,14 @@ from service.core.paging import OFFSET_CURSOR_PATTERN, offset_from
 from service.declines.router import REPLAYED
 from service.declines.schemas import ContactPublic
 from service.declines.views import contact_public
-from service.follow_ups import resend, service
-from service.follow_ups.schemas import CallIn, FollowUpItem, FollowUpsPublic, ResendIn
+from service.follow_ups import contact_edit, resend, service
+from service.follow_ups.schemas import (
+    CallIn,
+    ContactPatch,
+    FollowUpItem,
+    FollowUpsPublic,
+    ResendIn,
+)
 from service.models import FollowUpStatus
 
 router = APIRouter(prefix="/v1", tags=["follow-ups"])
@@ -102,6 +108,33 @@ def resend_decline(
         on_commit(session, request.app.state.outbox.wake)
     headers = {"Idempotent-Replayed": "true"} if done.replayed else {}
     return JSONResponse(done.body, status_code=done.status_code, headers=headers)
+
+
+@router.patch(
+    "/contacts/{contact_id}",
+    response_model=ContactPublic,
+    responses={409: {"description": "A new email for a contact who replied or a canceled decline"}},
+)
+def edit_contact(
+    contact_id: str,
+    body: ContactPatch,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    api_key: ApiKeyDep,
+) -> ContactPublic:
+    """Correct a contact's phone, time zone or email. A changed email sends the decline again
+    to it (as `resend` does); sending the same body twice changes nothing more."""
+    contact = contact_edit.edit_contact(
+        session=session,
+        contact_id=contact_id,
+        api_key=api_key,
+        patch=body,
+        settings=settings,
+        now=utcnow(),
+    )
+    on_commit(session, request.app.state.outbox.wake)
+    return contact_public(session, contact.id, delivery=settings.delivery)
 
 
 def _item(item: service.CallItem, max_attempts: int) -> FollowUpItem:

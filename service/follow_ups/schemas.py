@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
+from service.declines.schemas import Phone, TimeZone
 from service.models import CallOutcome
 
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -29,6 +31,27 @@ class ResendIn(BaseModel):
     email: Annotated[
         str, StringConstraints(max_length=320), Field(json_schema_extra={"format": "email"})
     ]
+
+
+class ContactPatch(BaseModel):
+    """Correct a contact: only the fields sent change; `null` clears a phone or time zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Phone | None = Field(
+        default=None, description="In international form (+44 20 7946 0958); null removes it."
+    )
+    timezone: TimeZone | None = Field(
+        default=None,
+        description="The contact's IANA time zone (Europe/Berlin), for their local time on calls.",
+    )
+    # Checked once the contact is found (resend.checked_address), like ResendIn.
+    # Absent means unchanged; null is refused in words (a contact always has an address).
+    email: Annotated[str, StringConstraints(max_length=320)] | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra={"format": "email"},
+        description="A corrected address: the decline is sent again to it, as with resend.",
+    )
 
 
 class FollowUpItem(BaseModel):

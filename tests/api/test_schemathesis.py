@@ -37,9 +37,14 @@ CONFIG = schemathesis.Config.from_dict(
             {
                 # Input with rules no JSON Schema can state: a decline's (non-blank names,
                 # distinct contact emails, dialable phone numbers), a list cursor we issued,
-                # a body that parses as an email. Schema-valid input may get our 422 there,
-                # and still never a 400, 413 or 415.
-                "include-path": ["/v1/declines", "/v1/declines/preview", "/v1/inbound"],
+                # a body that parses as an email, a contact's corrected phone. Schema-valid
+                # input may get our 422 there, and still never a 400, 413 or 415.
+                "include-path": [
+                    "/v1/declines",
+                    "/v1/declines/preview",
+                    "/v1/inbound",
+                    "/v1/contacts/{contact_id}",
+                ],
                 "checks": {
                     "positive_data_acceptance": {
                         "expected-statuses": ["2xx", "401", "404", "409", "422"],

@@ -111,7 +111,8 @@ def test_due_calls_show_number_script_and_outcome_buttons(dashboard: Dashboard) 
     assert "Voicemail script" not in text  # attempt 1 of 3: no voicemail yet
     for button in ("Reached", "No answer", "Left voicemail"):
         assert f">{button}</button>" in text
-    assert text.count('name="next" value="/dashboard/calls?status=due"') == 2
+    # Both cards' outcome and contact forms come back to this list.
+    assert text.count('name="next" value="/dashboard/calls?status=due"') == 4
     assert f'name="csrf_token" value="{dashboard.csrf}"' in text
 
     # The outcome form returns here, and the call leaves the due list.

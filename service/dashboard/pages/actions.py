@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from service.core.config import Settings
@@ -24,8 +25,9 @@ from service.dashboard.deps import CsrfDep, safe_next
 from service.dashboard.pages.detail import DONE
 from service.dashboard.render import page
 from service.declines import service as declines
-from service.follow_ups import resend
+from service.follow_ups import contact_edit, resend
 from service.follow_ups import service as follow_ups
+from service.follow_ups.schemas import ContactPatch
 from service.inbound import service as inbound
 from service.models import CallOutcome
 
@@ -112,6 +114,42 @@ def resend_decline(
         return _refused(request, db, settings, exc)
     on_commit(db, request.app.state.outbox.wake)
     return _done(request, db, settings, contact.decline_id, contact.id, "retried", next_path)
+
+
+@router.post("/contacts/{contact_id}/edit")
+def edit_contact(
+    contact_id: str,
+    request: Request,
+    _: CsrfDep,
+    db: SessionDep,
+    settings: SettingsDep,
+    phone: FormText = None,
+    email: FormText = None,
+    next_path: NextPath = None,
+) -> Response:
+    """The contact form: an empty phone removes it; a changed email sends the decline again."""
+    fields: dict[str, str | None] = {"phone": (phone or "").strip() or None}
+    if email is not None:
+        fields["email"] = email.strip()
+    try:
+        patch = ContactPatch.model_validate(fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise Unprocessable(f"{error['loc'][0]}: {message}") from None
+    try:
+        contact = contact_edit.edit_contact(
+            session=db,
+            contact_id=contact_id,
+            api_key=None,
+            patch=patch,
+            settings=settings,
+            now=utcnow(),
+        )
+    except Conflict as exc:
+        return _refused(request, db, settings, exc)
+    on_commit(db, request.app.state.outbox.wake)
+    return _done(request, db, settings, contact.decline_id, contact.id, "edited", next_path)
 
 
 @router.post("/messages/{message_id}/retry")

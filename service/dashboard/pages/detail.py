@@ -23,6 +23,7 @@ DONE = {
     "call": "Call logged.",
     "replied": "Marked as replied; the call is no longer needed.",
     "retried": "The message is queued to be sent again.",
+    "edited": "Contact details saved.",
     "message_canceled": "The message was canceled before sending.",
     "canceled": "The decline was canceled: nothing more is sent and no calls are due.",
 }
