@@ -34,6 +34,8 @@ class DeclineStatus(StrEnum):
     queued = "queued"
     sending = "sending"
     sent = "sent"
+    # Some contacts got their email and some did not: the rest still needs a look.
+    partly_delivered = "partly_delivered"
     failed = "failed"
     canceled = "canceled"
 

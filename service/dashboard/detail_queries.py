@@ -26,6 +26,7 @@ from service.declines import service as declines
 from service.declines.schemas import ContactPublic, DeclinePublic
 from service.declines.status import aggregate
 from service.declines.views import to_public
+from service.follow_ups import bounces
 from service.inbound.guard import over_cap
 from service.models import (
     CallAttempt,
@@ -231,7 +232,12 @@ class ContactDetail:
     @property
     def can_retry(self) -> bool:
         undelivered = (MessageStatus.failed, MessageStatus.bounced)
-        return not self.decline_canceled and self.contact.message.status in undelivered
+        message = self.contact.message
+        return (
+            not self.decline_canceled
+            and message.status in undelivered
+            and bounces.retry_can_help(message.last_error)
+        )
 
     @property
     def can_cancel_message(self) -> bool:

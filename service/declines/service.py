@@ -30,6 +30,7 @@ from service.declines.schemas import (
     Referral,
 )
 from service.declines.views import to_public
+from service.follow_ups import bounces
 from service.models import (
     ApiKey,
     Contact,
@@ -330,6 +331,11 @@ def retry_message(
     if message.status not in (MessageStatus.failed, MessageStatus.bounced):
         raise Conflict(
             f"only a failed or bounced message can be retried; this one is {message.status}"
+        )
+    if not bounces.retry_can_help(message.last_error):
+        raise Conflict(
+            f"{message.envelope_to} was refused as an address ({message.last_error}); the same "
+            "email cannot arrive there: correct the contact's email instead, which sends it again"
         )
     message.status = MessageStatus.queued
     message.next_attempt_at = now

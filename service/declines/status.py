@@ -16,7 +16,8 @@ _UNDELIVERED = {MessageStatus.failed, MessageStatus.bounced}
 
 
 def aggregate(statuses: Iterable[str], *, canceled: bool) -> DeclineStatus:
-    """queued until one moves, sending while any is in flight, then failed or sent."""
+    """queued until one moves, sending while any is in flight, then sent, failed (no email
+    arrived) or partly delivered."""
     states = [MessageStatus(s) for s in statuses]
     if canceled:
         return DeclineStatus.canceled
@@ -25,6 +26,8 @@ def aggregate(statuses: Iterable[str], *, canceled: bool) -> DeclineStatus:
     if any(s in _IN_FLIGHT for s in states):
         return DeclineStatus.sending
     if any(s in _UNDELIVERED for s in states):
+        if any(s == MessageStatus.sent for s in states):
+            return DeclineStatus.partly_delivered
         return DeclineStatus.failed
     return DeclineStatus.sent
 

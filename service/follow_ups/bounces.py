@@ -117,3 +117,10 @@ def _enhanced_code(text: str) -> str:
     """The first permanent enhanced status code, else the first of any class; "" if none."""
     codes = [".".join(m.groups()) for m in _STATUS.finditer(text)]
     return next((c for c in codes if c.startswith("5.")), codes[0] if codes else "")
+
+
+def retry_can_help(raw: str | None) -> bool:
+    """Whether sending the same email again, unchanged, can arrive. Not when the address
+    itself was refused (no such user or domain, a disabled mailbox): only a corrected
+    address helps then. A full mailbox, a policy or a server problem may clear."""
+    return kind_of(raw or "") not in ADDRESS_KINDS

@@ -30,12 +30,12 @@ def state(dash: Dashboard, decline_id: str) -> dict[str, Any]:
     return response.json()
 
 
-def bounced(dash: Dashboard) -> dict[str, Any]:
-    """A decline whose second contact's email bounced."""
+def bounced(dash: Dashboard, status: str = "5.1.1") -> dict[str, Any]:
+    """A decline whose second contact's email bounced (by default: no such user)."""
     decline = create(dash)
     mary = decline["contacts"][1]
     raw = dash.client.get(f"/v1/messages/{mary['message']['id']}/raw", headers=auth(dash.token))
-    report = bounce(raw.content, recipient="mary@engines.example")
+    report = bounce(raw.content, recipient="mary@engines.example", status=status)
     inbound = dash.client.post("/v1/inbound", content=report, headers=auth(dash.token) | RFC822)
     assert inbound.json()["classification"] == "bounce"
     after_bounce = state(dash, decline["id"])
@@ -141,7 +141,7 @@ def test_mark_replied_closes_the_call(dashboard: Dashboard) -> None:
 
 
 def test_retry_sends_a_bounced_message_again(dashboard: Dashboard) -> None:
-    decline = bounced(dashboard)
+    decline = bounced(dashboard, status="5.2.2")  # the mailbox was full: it may clear
     mary = decline["contacts"][1]
     page = dashboard.client.get(f"/dashboard/declines/{decline['id']}").text
     assert f'action="/dashboard/messages/{mary["message"]["id"]}/retry"' in page
@@ -155,6 +155,20 @@ def test_retry_sends_a_bounced_message_again(dashboard: Dashboard) -> None:
     assert settled["contacts"][1]["message"]["attempts"] == 2
     again = dashboard.post(f"/dashboard/messages/{mary['message']['id']}/retry")
     assert again.status_code == 409 and "only a failed or bounced message" in again.text
+
+
+def test_an_address_that_does_not_exist_is_corrected_not_retried(dashboard: Dashboard) -> None:
+    decline = bounced(dashboard)
+    mary = decline["contacts"][1]
+    page = dashboard.client.get(f"/dashboard/declines/{decline['id']}").text
+    section = page[page.index(f'id="contact-{mary["id"]}"') :]
+    assert f"/dashboard/messages/{mary['message']['id']}/retry" not in section
+    assert f'action="/dashboard/contacts/{mary["id"]}/edit"' in section
+    assert f'name="email" value="{mary["email"]}"' in section
+
+    refused = dashboard.post(f"/dashboard/messages/{mary['message']['id']}/retry")
+    assert refused.status_code == 409 and "cannot arrive there" in refused.text
+    assert state(dashboard, decline["id"])["contacts"][1]["message"]["status"] == "bounced"
 
 
 def test_cancel_a_queued_message_then_the_decline(dashboard: Dashboard) -> None:

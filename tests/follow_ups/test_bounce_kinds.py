@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.follow_ups.bounces import Kind, explain, kind_of
+from service.declines.status import aggregate
+from service.follow_ups.bounces import Kind, explain, kind_of, retry_can_help
 
 CASES = [
     ("550 5.1.1 <bob@acme.example>: Recipient address rejected: User unknown", Kind.no_such_user),
@@ -40,3 +41,27 @@ def test_the_explanation_names_the_address_and_its_domain() -> None:
         "acme.example",
         None,
     )
+
+
+@pytest.mark.parametrize(("raw", "kind"), CASES)
+def test_a_retry_is_offered_unless_the_address_itself_was_refused(raw: str, kind: Kind) -> None:
+    address_refused = kind in (Kind.no_such_user, Kind.no_such_domain, Kind.mailbox_disabled)
+    assert retry_can_help(raw) is not address_refused
+
+
+@pytest.mark.parametrize(
+    ("statuses", "overall"),
+    [
+        (["sent", "sent"], "sent"),
+        (["sent", "bounced", "sent"], "partly_delivered"),
+        (["failed", "sent"], "partly_delivered"),
+        (["failed", "bounced"], "failed"),
+        (["sent", "queued", "failed"], "sending"),  # not settled yet
+        (["queued", "queued"], "queued"),
+    ],
+)
+def test_a_decline_with_some_emails_delivered_says_partly_delivered(
+    statuses: list[str], overall: str
+) -> None:
+    assert aggregate(statuses, canceled=False) == overall
+    assert aggregate(statuses, canceled=True) == "canceled"

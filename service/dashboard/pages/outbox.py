@@ -20,6 +20,7 @@ from service.core.paging import Pager, offset_from
 from service.dashboard.deps import AdminDep
 from service.dashboard.pages.detail import DONE
 from service.dashboard.render import page
+from service.follow_ups import bounces
 from service.models import Contact, Decline, Message, MessageStatus
 
 router = APIRouter()
@@ -51,6 +52,7 @@ class OutboxRow:
     to: str
     subject: str
     decline_canceled: bool
+    contact_id: str
 
     @property
     def shown_status(self) -> str:
@@ -62,7 +64,13 @@ class OutboxRow:
     @property
     def can_retry(self) -> bool:
         failed = self.status in (MessageStatus.failed, MessageStatus.bounced)
-        return failed and not self.decline_canceled
+        return failed and not self.decline_canceled and bounces.retry_can_help(self.last_error)
+
+    @property
+    def needs_new_address(self) -> bool:
+        """The address itself was refused: the way on is correcting it, not a retry."""
+        failed = self.status in (MessageStatus.failed, MessageStatus.bounced)
+        return failed and not self.decline_canceled and not self.can_retry
 
     @property
     def can_cancel(self) -> bool:
@@ -138,6 +146,7 @@ def list_rows(db: Session, name: str, *, offset: int, limit: int) -> tuple[list[
             col(Contact.name),
             col(Decline.company),
             col(Decline.canceled_at),
+            col(Message.contact_id),
         )
         .join(Contact, col(Contact.id) == col(Message.contact_id))
         .join(Decline, col(Decline.id) == col(Message.decline_id))
@@ -159,6 +168,7 @@ def list_rows(db: Session, name: str, *, offset: int, limit: int) -> tuple[list[
             contact_name=r[9],
             company=r[10],
             decline_canceled=r[11] is not None,
+            contact_id=r[12],
         )
         for r in rows
     ]
