@@ -244,6 +244,9 @@ class ContactDetail:
         return self.contact.message.status == MessageStatus.queued
 
 
+_LEFT = frozenset({"sent", "bounced"})  # handed to a mail server: it cannot be called back
+
+
 @dataclass(frozen=True)
 class DeclineDetail:
     decline: DeclinePublic
@@ -252,6 +255,24 @@ class DeclineDetail:
     @property
     def canceled(self) -> bool:
         return self.decline.canceled_at is not None
+
+    @property
+    def any_sent(self) -> bool:
+        """Once an email has left, canceling can only stop what follows it."""
+        return any(c.contact.message.status in _LEFT for c in self.contacts)
+
+    @property
+    def stop_label(self) -> str:
+        return "Stop follow-ups" if self.any_sent else "Cancel decline"
+
+    @property
+    def waiting(self) -> list[ContactPublic]:
+        """Contacts whose email has not left yet: canceling keeps it from going."""
+        return [c.contact for c in self.contacts if c.contact.message.status == "queued"]
+
+    @property
+    def open_calls(self) -> list[ContactPublic]:
+        return [c.contact for c in self.contacts if c.contact.follow_up.status in OPEN]
 
 
 def decline_detail(session: Session, decline_id: str, *, delivery: str) -> DeclineDetail:

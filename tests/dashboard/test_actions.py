@@ -171,6 +171,22 @@ def test_an_address_that_does_not_exist_is_corrected_not_retried(dashboard: Dash
     assert state(dashboard, decline["id"])["contacts"][1]["message"]["status"] == "bounced"
 
 
+def test_stopping_follow_ups_after_sending_says_what_it_can_and_cannot_do(
+    dashboard: Dashboard,
+) -> None:
+    decline = create(dashboard)  # both emails sent: calls scheduled
+    ask = dashboard.client.get(f"/dashboard/declines/{decline['id']}/stop").text
+    assert "<h1>Stop follow-ups?</h1>" in ask
+    assert "Emails already sent stay sent" in ask
+    assert "You will not be reminded to call Charles Babbage, Mary Somerville." in ask
+    assert ">Yes, stop follow-ups</button>" in ask
+    stopped = dashboard.post(f"/dashboard/declines/{decline['id']}/cancel")
+    assert stopped.status_code == 303
+    after = state(dashboard, decline["id"])
+    assert {c["message"]["status"] for c in after["contacts"]} == {"sent"}
+    assert {c["follow_up"]["status"] for c in after["contacts"]} == {"canceled"}
+
+
 def test_cancel_a_queued_message_then_the_decline(dashboard: Dashboard) -> None:
     decline = stuck(dashboard)
     charles, mary = decline["contacts"]
@@ -182,6 +198,18 @@ def test_cancel_a_queued_message_then_the_decline(dashboard: Dashboard) -> None:
     assert after_one["contacts"][0]["message"]["status"] == "canceled"
     assert after_one["contacts"][1]["message"]["status"] == "queued"
 
+    # Nothing has left yet: it is a cancel, and the page asks first, saying what it stops.
+    page = dashboard.client.get(f"/dashboard/declines/{decline['id']}").text
+    assert f'href="/dashboard/declines/{decline["id"]}/stop">Cancel decline…</a>' in page
+    ask = dashboard.client.get(f"/dashboard/declines/{decline['id']}/stop").text
+    assert "<h1>Cancel decline?</h1>" in ask and "cannot be undone" in ask
+    assert "The email to Mary Somerville &lt;mary@engines.example&gt; has not left yet" in ask
+    assert "Charles Babbage &lt;" not in ask  # his was canceled already
+    assert "already sent" not in ask
+    assert f'action="/dashboard/declines/{decline["id"]}/cancel"' in ask
+    assert ">Yes, cancel decline</button>" in ask
+    assert state(dashboard, decline["id"])["canceled_at"] is None  # asking changes nothing
+
     canceled = dashboard.post(f"/dashboard/declines/{decline['id']}/cancel")
     assert canceled.status_code == 303
     assert canceled.headers["location"] == f"/dashboard/declines/{decline['id']}?done=canceled"
@@ -190,8 +218,10 @@ def test_cancel_a_queued_message_then_the_decline(dashboard: Dashboard) -> None:
     assert {c["message"]["status"] for c in final["contacts"]} == {"canceled"}
     assert {c["follow_up"]["status"] for c in final["contacts"]} == {"canceled"}
     page = dashboard.client.get(canceled.headers["location"]).text
-    assert "The decline was canceled" in page
-    assert ">Cancel decline</button>" not in page and ">No answer</button>" not in page
+    assert "Follow-ups stopped" in page
+    assert "/stop" not in page and ">No answer</button>" not in page
+    again_ask = dashboard.client.get(f"/dashboard/declines/{decline['id']}/stop").text
+    assert "already stopped" in again_ask and "/cancel" not in again_ask
     assert ">Cancel sending</button>" not in page
     again = dashboard.post(f"/dashboard/messages/{mary['message']['id']}/cancel")
     assert again.status_code == 409

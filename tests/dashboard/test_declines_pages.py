@@ -212,8 +212,8 @@ def test_the_detail_shows_facts_timeline_and_actions_per_contact(dashboard: Dash
     assert "<h1>Analytical Engines Ltd" in text and "REQ-1843" in text
     assert "Ada Lovelace" in text and f'href="tel:{decline["candidate"]["phone"]}"' in text
     assert decline["warnings"] and html.escape(decline["warnings"][0]) in text
-    assert f'action="/dashboard/declines/{decline["id"]}/cancel"' in text
-    assert ">Cancel decline</button>" in text
+    # Its emails have left: canceling can only stop the follow-ups, and asks first.
+    assert f'href="/dashboard/declines/{decline["id"]}/stop">Stop follow-ups…</a>' in text
     assert f'href="/dashboard/declines/{decline["id"]}.mbox"' in text
 
     first = section(text, charles["id"])

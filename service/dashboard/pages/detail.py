@@ -25,7 +25,7 @@ DONE = {
     "retried": "The message is queued to be sent again.",
     "edited": "Contact details saved.",
     "message_canceled": "The message was canceled before sending.",
-    "canceled": "The decline was canceled: nothing more is sent and no calls are due.",
+    "canceled": "Follow-ups stopped: nothing more is sent and no calls are due.",
 }
 
 
@@ -141,3 +141,12 @@ def inbound_view(inbound_id: str, request: Request, _: AdminDep, db: SessionDep)
 def _safe(value: str) -> str:
     """A file name part with nothing a header or a file system could misread."""
     return re.sub(r"[^A-Za-z0-9_-]", "", value)[:64] or "download"
+
+
+@router.get("/declines/{decline_id}/stop")
+def confirm_stop(
+    decline_id: str, request: Request, _: AdminDep, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """What canceling will and will not do, before it is done: it cannot be undone."""
+    detail = detail_queries.decline_detail(db, decline_id, delivery=settings.delivery)
+    return page(request, "confirm_stop.html", active="declines", detail=detail, d=detail.decline)
