@@ -75,6 +75,10 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
         version=__version__,
         summary="Decline interview invitations politely, keep the copy, make sure it landed.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
+        # Served by openapi.install from packaged assets: FastAPI's own pages load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.login_limits = LoginLimits.from_settings(settings)

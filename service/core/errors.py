@@ -25,7 +25,7 @@ class FieldProblem(BaseModel):
         description="Where in the request, e.g. `contacts[1].email` or `query.cursor`; "
         "null when the request as a whole is refused"
     )
-    message: str
+    message: str = Field(description="What is wrong with it, and what would be accepted")
 
 
 class Problem(BaseModel):

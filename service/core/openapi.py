@@ -1,4 +1,12 @@
-"""The OpenAPI document, with every error an operation can answer, as problem+json.
+"""The OpenAPI document: stable operation ids, and every error an operation can answer,
+as problem+json.
+
+Operation ids are what generated clients name their methods after, so they are part of the
+contract: each is its route function's name in lowerCamelCase (`create_decline` is
+`createDecline`, `list_follow_ups` is `listFollowUps`). Renaming a route function renames
+a client method; tests/api/test_openapi.py pins the ids.
+
+Examples live in `service.core.openapi_examples`, keyed by those ids, so routers stay thin.
 
 FastAPI documents what a route declares. Most errors come from elsewhere: the API key
 dependency (401), the body size middleware (413), validation (422), the handler for a busy
@@ -15,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from service.core import docs, openapi_examples
 from service.core.errors import DATABASE_BUSY_RETRY_SECONDS, PROBLEM_JSON, Problem
 
 Operation = dict[str, Any]
@@ -95,6 +105,12 @@ RULES = (
 )
 
 
+def operation_id(route: APIRoute) -> str:
+    """`create_decline` -> `createDecline`: FastAPI's `generate_unique_id_function`."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def document_errors(document: dict[str, Any]) -> dict[str, Any]:
     """Add the `Problem` schema and every operation's error responses to `document`."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
@@ -121,13 +137,38 @@ def document_errors(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def document_examples(document: dict[str, Any]) -> dict[str, Any]:
+    """Add each operation's examples: request body, 2xx responses, error problems."""
+    for item in document.get("paths", {}).values():
+        for op in item.values():
+            examples = openapi_examples.EXAMPLES.get(op.get("operationId", ""))
+            if examples is None:
+                continue  # tests/api/test_openapi_examples.py names it
+            if examples.request is not None and "requestBody" in op:
+                _set_example(op["requestBody"], examples.request)
+            for status, response in op.get("responses", {}).items():
+                code = int(status)
+                _set_example(
+                    response, examples.responses.get(code) if code < 400 else examples.problem(code)
+                )
+    return document
+
+
+def _set_example(entry: dict[str, Any], example: Any) -> None:
+    if example is not None:
+        for media in entry.get("content", {}).values():
+            media["example"] = example
+
+
 def install(app: FastAPI) -> None:
-    """Serve the documented errors at /openapi.json (and /docs) from the first request on."""
+    """Serve the document at /openapi.json from the first request on, and its pages at
+    /docs and /redoc."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(generate())
+            app.openapi_schema = document_examples(document_errors(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    docs.install(app)

@@ -81,23 +81,53 @@ def _as_utc(value: datetime | None) -> datetime | None:
 
 
 class Candidate(RequestModel):
-    name: HeaderLine
-    email: Email
-    phone: Phone | None = None
-    timezone: TimeZone | None = None
+    name: HeaderLine = Field(
+        description="Your name as the contacts know it: it signs every email and opens every "
+        "call (at most 200 characters, one line)"
+    )
+    email: Email = Field(
+        description="Your own address: every email's Reply-To, so replies come to you"
+    )
+    phone: Phone | None = Field(
+        default=None,
+        description="Your phone number in international form (+1 415 555 0142), under your "
+        "name in every email and given in the voicemail script; answered in E.164 "
+        "(+14155550142)",
+    )
+    timezone: TimeZone | None = Field(
+        default=None,
+        description="Your IANA time zone (America/Los_Angeles): call reminders fall due in "
+        "business hours there, unless the contact has a time zone of their own; default: "
+        "the service's TIMEZONE setting",
+    )
 
 
 class ContactIn(RequestModel):
-    name: HeaderLine
-    email: Email
-    phone: Phone | None = None
+    name: HeaderLine = Field(
+        description="The contact's name as you would write it on an envelope; the greeting "
+        "is read from it (at most 200 characters, one line)"
+    )
+    email: Email = Field(
+        description="Where their own, separate email goes; each contact of a decline has a "
+        "different address"
+    )
+    phone: Phone | None = Field(
+        default=None,
+        description="Their phone number in international form, for the follow-up call; "
+        "without one, the reminder says to look in their invitation or signature (answered "
+        "in E.164)",
+    )
     role: Role = Field(
         default=Role.other,
         description="Who they are in the process; each role is thanked for its own part: "
         "the recruiter for handling the process, the hiring manager for considering you for "
         "their team, an interviewer for their time; `other` neutrally",
     )
-    timezone: TimeZone | None = None
+    timezone: TimeZone | None = Field(
+        default=None,
+        description="Their IANA time zone: the call falls due in their business hours, and "
+        "the interview time is written in it; default: yours",
+    )
     language: Language | None = Field(
         default=None,
         description="This contact's email, call and voicemail language; "
@@ -135,10 +165,20 @@ class ContactIn(RequestModel):
 
 
 class Referral(RequestModel):
-    name: Line
-    email: Email
-    phone: Phone | None = None
-    permission_confirmed: bool = Field(default=False, validate_default=True)
+    name: Line = Field(
+        description="The person you suggest in your place (at most 200 characters, one line)"
+    )
+    email: Email = Field(description="Their personal (not work) address, passed on to the contact")
+    phone: Phone | None = Field(
+        default=None,
+        description="Their personal phone number in international form, passed on too",
+    )
+    permission_confirmed: bool = Field(
+        default=False,
+        validate_default=True,
+        description="Must be true: you asked them, and they agreed to be put forward with "
+        "these details (false, or left out, is refused with a 422)",
+    )
     relationship: ShortLine | None = Field(
         default=None,
         description="Who they are to you, as it reads before their name in the contact's "
@@ -181,24 +221,50 @@ class FutureInterest(RequestModel):
 
 
 class DeclineCreate(RequestModel):
-    candidate: Candidate
-    company: HeaderLine  # in the call reminder's Subject
-    job_title: HeaderLine
-    requisition_id: HeaderShortLine | None = None
+    candidate: Candidate = Field(description="You, the one declining")
+    company: HeaderLine = Field(
+        description="The company that invited you, as it names itself (at most 200 "
+        "characters, one line)"
+    )
+    job_title: HeaderLine = Field(
+        description="The position, as the invitation names it: in every Subject"
+    )
+    requisition_id: HeaderShortLine | None = Field(
+        default=None,
+        description="Their reference for the position (NW-2231), added to every Subject so "
+        "their tracker files the answer (at most 100 characters)",
+    )
     reason: Reason = Field(
         default=Reason.none,
         description="`none` (recommended) gives no reason; the others a vague, true line, "
         "and the call script a consistent one for when the contact presses",
     )
-    round: Round = Round.first
+    round: Round = Field(
+        default=Round.first,
+        description="`first` for a first interview, `follow_up` for a later round: the "
+        "thanks are worded for what you have already been through",
+    )
     language: Language = Field(
         default=Language.en,
         description="The language of every contact's email, call and voicemail (each "
         "contact may have its own): en, de (Sie), fr (vous), es (usted)",
     )
-    contacts: list[ContactIn] = Field(min_length=1, max_length=20)
-    referral: Referral | None = None
-    future_interest: FutureInterest | None = None
+    contacts: list[ContactIn] = Field(
+        min_length=1,
+        max_length=20,
+        description="Everyone to tell, 1 to 20, each receiving a message of their own: the "
+        "recruiter or HR person first (the primary contact), then the hiring manager and "
+        "interviewers",
+    )
+    referral: Referral | None = Field(
+        default=None,
+        description="Someone you suggest in your place, with their permission; default: none",
+    )
+    future_interest: FutureInterest | None = Field(
+        default=None,
+        description="Which future roles the open door line names; default: roles at the "
+        "company in general",
+    )
     open_door: bool = Field(
         default=True,
         description="Close with the hope that the timing suits better another time, and "
@@ -219,7 +285,11 @@ class DeclineCreate(RequestModel):
         description="kind_regards, best_regards, with_thanks or sincerely, each written as "
         "the contact's language closes a letter",
     )
-    invitation_received_at: datetime | None = None
+    invitation_received_at: datetime | None = Field(
+        default=None,
+        description="When the invitation reached you (ISO 8601; without an offset, UTC): "
+        "over two days ago adds a `late_reply` warning",
+    )
     interview_at: datetime | None = Field(
         default=None,
         description="When known, the email names the interview's date and time (in the "
@@ -242,7 +312,13 @@ class DeclineCreate(RequestModel):
         description="Which contact (index into `contacts`) sent the invitation: that "
         "contact's message is the threaded reply",
     )
-    follow_up_business_days: int | None = Field(default=None, ge=0, le=30)
+    follow_up_business_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=30,
+        description="Business days to wait for a reply before the call falls due (0 to 30; "
+        "0: due the same day); default: the FOLLOW_UP_BUSINESS_DAYS setting (2)",
+    )
 
     _utc_received = field_validator("invitation_received_at", "interview_at")(_as_utc)
 
@@ -309,72 +385,114 @@ class DeclineCreate(RequestModel):
 
 
 class MessagePublic(BaseModel):
-    id: str
-    message_id: str
-    status: str
-    attempts: int
-    last_error: str | None
-    smtp_reply: str | None  # what the mail server said when it took the message
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
+    id: str = Field(description="The kept copy's id: GET /v1/messages/{id}/raw has its bytes")
+    message_id: str = Field(
+        description="Its Message-ID header, <...@...>: replies name it in In-Reply-To"
+    )
+    status: str = Field(description="queued, sending, sent, failed, bounced or canceled")
+    attempts: int = Field(description="How many times it was handed to a mail server so far")
+    last_error: str | None = Field(
+        description="Why the last attempt failed, or why it was stopped; null when none did"
+    )
+    smtp_reply: str | None = Field(
+        description="What the mail server answered when it took the message (e.g. `250 2.0.0 "
+        "Ok: queued as ...`); null until sent"
+    )
+    next_attempt_at: datetime | None = Field(
+        description="When the next attempt is due (UTC); null once sent or given up"
+    )
+    sent_at: datetime | None = Field(
+        description="When a mail server took it (UTC); null until then"
+    )
 
 
 class FollowUpPublic(BaseModel):
-    id: str
-    status: str
-    due_at: datetime | None
-    call_attempts: int
-    away_until: datetime | None  # an out-of-office reply said so
+    id: str = Field(description="The follow-up's id")
+    status: str = Field(
+        description="pending (waiting for the email to be sent), scheduled (waiting for a "
+        "reply until `due_at`), due (call now), done (reached, a voicemail left, or the "
+        "last attempt unanswered), canceled (they replied, or the decline was canceled)"
+    )
+    due_at: datetime | None = Field(
+        description="When the call falls due (UTC), in the contact's business hours; null "
+        "while pending"
+    )
+    call_attempts: int = Field(description="Calls logged so far")
+    away_until: datetime | None = Field(
+        description="The return date an out-of-office reply gave (UTC): the call waits for it"
+    )
 
 
 class ContactPublic(BaseModel):
-    id: str
-    name: str
-    email: str
-    phone: str | None
-    role: str
-    timezone: str | None
-    replied_at: datetime | None
-    message: MessagePublic
-    follow_up: FollowUpPublic
+    id: str = Field(description="The contact's id, for /v1/contacts/{id}/...")
+    name: str = Field(description="As given in the request")
+    email: str = Field(description="Where their message went (after a resend: the new one)")
+    phone: str | None = Field(description="In E.164 (+14155550187); null when not given")
+    role: str = Field(description="recruiter, hiring_manager, interviewer or other")
+    timezone: str | None = Field(description="Their IANA time zone; null when not given")
+    replied_at: datetime | None = Field(
+        description="When their reply arrived or was recorded (UTC); null until then"
+    )
+    message: MessagePublic = Field(description="The email to them, and how its delivery went")
+    follow_up: FollowUpPublic = Field(description="The phone call, if one is needed")
 
 
 class DeclinePublic(BaseModel):
-    id: str
-    status: str
-    delivery: str  # "smtp", or "capture" when messages are written to files only
-    warnings: list[str]
-    company: str
-    job_title: str
-    requisition_id: str | None
-    reason: str
-    round: str
-    candidate: Candidate
-    follow_up_business_days: int
-    created_at: datetime
-    canceled_at: datetime | None
-    contacts: list[ContactPublic]
+    id: str = Field(description="The decline's id")
+    status: str = Field(
+        description="From its emails: queued (none sent yet), sending (some still on their "
+        "way), sent, failed (one failed or bounced), or canceled"
+    )
+    delivery: str = Field(
+        description="`smtp`, or `capture` when this service writes messages to files only "
+        "and nothing leaves the machine"
+    )
+    warnings: list[str] = Field(
+        description="Things to act on, each starting with a stable code and a colon "
+        "(`late_reply:`, `interview_soon:`, ...); empty when there are none"
+    )
+    company: str = Field(description="As given in the request")
+    job_title: str = Field(description="As given in the request")
+    requisition_id: str | None = Field(description="As given in the request, or null")
+    reason: str = Field(description="The reason given: none, accepted_offer, ...")
+    round: str = Field(description="first or follow_up")
+    candidate: Candidate = Field(description="You, as given (the phone in E.164)")
+    follow_up_business_days: int = Field(
+        description="Business days each contact has to reply before the call falls due"
+    )
+    created_at: datetime = Field(description="When it was accepted (UTC)")
+    canceled_at: datetime | None = Field(description="When it was canceled (UTC), or null")
+    contacts: list[ContactPublic] = Field(description="In the order of the request")
 
 
 class DeclinesPublic(BaseModel):
-    items: list[DeclinePublic]
-    next_cursor: str | None
+    items: list[DeclinePublic] = Field(description="Newest first, at most `limit`")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class PreviewMessage(BaseModel):
-    contact: ContactIn
-    language: Language  # the one this contact's message is written in
-    role: Role
-    greeting: Greeting  # as chosen, or as read from the name
-    to: str
-    subject: str
-    headers: dict[str, str]
-    text: str
-    html: str
-    call_script: str
-    voicemail_script: str  # what the reminder for the last call attempt will carry
+    contact: ContactIn = Field(description="The contact as given in the request")
+    language: Language = Field(description="The language this contact's message is written in")
+    role: Role = Field(description="The contact's role, as given or defaulted")
+    greeting: Greeting = Field(description="The greeting as chosen, or as read from the name")
+    to: str = Field(description="The To header")
+    subject: str = Field(description="The Subject header")
+    headers: dict[str, str] = Field(
+        description="Every header the email will carry, by name; the Message-ID shown is a "
+        "sample, a decline makes its own"
+    )
+    text: str = Field(description="The plain text body")
+    html: str = Field(description="The HTML body, a complete document")
+    call_script: str = Field(description="What to say when calling this contact")
+    voicemail_script: str = Field(
+        description="The message to leave, which the reminder for the last call attempt carries"
+    )
 
 
 class PreviewPublic(BaseModel):
-    warnings: list[str]
-    messages: list[PreviewMessage]
+    warnings: list[str] = Field(
+        description="As a decline with this body would answer them; empty when none"
+    )
+    messages: list[PreviewMessage] = Field(description="One per contact, in the same order")

@@ -17,8 +17,14 @@ Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)
 class CallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    outcome: CallOutcome
-    notes: Notes | None = None
+    outcome: CallOutcome = Field(
+        description="reached or voicemail close the follow-up; no_answer schedules the next "
+        "attempt on the next business day, until MAX_CALL_ATTEMPTS (default 3) calls"
+    )
+    notes: Notes | None = Field(
+        default=None,
+        description="What was said, for your records (at most 2,000 characters, trimmed)",
+    )
 
 
 class ResendIn(BaseModel):
@@ -29,7 +35,13 @@ class ResendIn(BaseModel):
     # Checked once the contact is found (resend.checked_address: the same rules as a
     # decline's addresses), so an unknown contact is a 404 whatever the body says.
     email: Annotated[
-        str, StringConstraints(max_length=320), Field(json_schema_extra={"format": "email"})
+        str,
+        StringConstraints(max_length=320),
+        Field(
+            json_schema_extra={"format": "email"},
+            description="The corrected address: the decline goes there, checked as a "
+            "decline's addresses are (at most 320 characters)",
+        ),
     ]
 
 
@@ -57,28 +69,43 @@ class ContactPatch(BaseModel):
 class FollowUpItem(BaseModel):
     """One call to make (or made): who, where, what to say."""
 
-    id: str
-    contact_id: str
-    decline_id: str
-    status: str
-    due_at: datetime | None
-    call_attempts: int
-    attempt: int  # the next call's number, from 1
-    max_attempts: int
-    contact_name: str
-    contact_email: str
-    role: str
-    phone: str | None
-    company: str
-    job_title: str
-    email_status: str  # the decline email: sent, bounced, ...
-    away_until: datetime | None
-    # The contact's mail system reported the email as spam (the call fell due at once).
-    complained_at: datetime | None
-    call_script: str
-    voicemail_script: str | None  # only for the last attempt
+    id: str = Field(description="The follow-up's id")
+    contact_id: str = Field(description="Who to call: log the outcome at /v1/contacts/{id}/calls")
+    decline_id: str = Field(description="The decline it belongs to")
+    status: str = Field(description="pending, scheduled, due, done or canceled")
+    due_at: datetime | None = Field(
+        description="When the call falls due (UTC), in the contact's business hours"
+    )
+    call_attempts: int = Field(description="Calls logged so far")
+    attempt: int = Field(description="The next call's number, from 1")
+    max_attempts: int = Field(
+        description="Calls made before giving up (the MAX_CALL_ATTEMPTS setting, default 3)"
+    )
+    contact_name: str = Field(description="The contact's name")
+    contact_email: str = Field(description="Where the decline email went")
+    role: str = Field(description="recruiter, hiring_manager, interviewer or other")
+    phone: str | None = Field(description="The number to call, in E.164; null when unknown")
+    company: str = Field(description="The company of the declined interview")
+    job_title: str = Field(description="The position declined")
+    email_status: str = Field(
+        description="How the decline email fared: queued, sending, sent, failed, bounced, canceled"
+    )
+    away_until: datetime | None = Field(
+        description="The return date an out-of-office reply gave (UTC): the call waits for it"
+    )
+    complained_at: datetime | None = Field(
+        description="When the contact's mail system reported the email as spam (UTC): the "
+        "call fell due at once; null when it did not"
+    )
+    call_script: str = Field(description="What to say, in the contact's language")
+    voicemail_script: str | None = Field(
+        description="The message to leave if nobody answers: only on the last attempt, null "
+        "before (earlier calls are tried again instead)"
+    )
 
 
 class FollowUpsPublic(BaseModel):
-    items: list[FollowUpItem]
-    next_cursor: str | None
+    items: list[FollowUpItem] = Field(description="Soonest due first, at most `limit`")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
