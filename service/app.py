@@ -142,5 +142,5 @@ def _add_health_routes(app: FastAPI) -> None:
         return JSONResponse({"status": "ready", "delivery": settings.delivery})
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
-    def prometheus() -> Response:
+    def get_metrics() -> Response:
         return Response(metrics.render(app.state.engine), media_type="text/plain; version=0.0.4")

@@ -337,7 +337,7 @@ EXAMPLES: dict[str, OperationExamples] = {
         },
         problems={404: NO_DECLINE},
     ),
-    "rawMessage": OperationExamples(
+    "getRawMessage": OperationExamples(
         {200: RAW_MESSAGE},
         problems={404: not_found("message", "c3f1a9e0-0000-4000-8000-000000000000")},
     ),
@@ -364,12 +364,23 @@ EXAMPLES: dict[str, OperationExamples] = {
             422: invalid("email", "An email address must have an @-sign."),
         },
     ),
+    "editContact": OperationExamples(
+        {200: {**MANAGER_SENT, "phone": "+14155550199"}},
+        {"phone": "+1 415 555 0199"},
+        {
+            404: NO_CONTACT,
+            409: problem(
+                409, "this contact already replied: the email arrived, there is nothing to resend"
+            ),
+            422: invalid("phone", "'555 0199' is not a phone number in international form"),
+        },
+    ),
     "markReplied": OperationExamples(
         {200: REPLIED},
         {"notes": "Jordan called back: got the email, wished me luck"},
         {404: NO_CONTACT, 422: invalid("notes", "String should have at most 2000 characters")},
     ),
-    "inbound": OperationExamples(
+    "ingestInbound": OperationExamples(
         {
             200: {
                 "id": "a319915f-5b41-4b06-ad5d-1df9b4602589",
@@ -404,7 +415,7 @@ EXAMPLES: dict[str, OperationExamples] = {
         {200: {"status": "ready", "delivery": "smtp"}},
         problems={503: problem(503, "database unavailable: OperationalError", "Not ready")},
     ),
-    "prometheus": OperationExamples(
+    "getMetrics": OperationExamples(
         {
             200: "# HELP decline_declines_accepted_total Declines accepted over the API\n"
             "# TYPE decline_declines_accepted_total counter\n"

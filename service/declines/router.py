@@ -114,7 +114,7 @@ def cancel_decline(
     response_class=Response,
     responses={200: {"content": {"message/rfc822": {}}}},
 )
-def raw_message(message_id: str, session: SessionDep, api_key: ApiKeyDep) -> Response:
+def get_raw_message(message_id: str, session: SessionDep, api_key: ApiKeyDep) -> Response:
     """The exact bytes of a kept message, as sent."""
     raw = service.raw_message(session=session, message_id=message_id, api_key=api_key)
     return Response(raw, media_type="message/rfc822")

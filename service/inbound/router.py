@@ -63,7 +63,7 @@ async def raw_message(request: Request, _: ApiKeyDep, settings: SettingsDep) -> 
         }
     },
 )
-def inbound(
+def ingest_inbound(
     request: Request,
     raw: Annotated[bytes, Depends(raw_message)],
     session: SessionDep,

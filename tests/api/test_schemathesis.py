@@ -33,17 +33,22 @@ CONFIG = schemathesis.Config.from_dict(
         "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         # Hypothesis's one timed check: on a loaded machine it fails runs that found nothing.
         "suppress-health-check": ["too_slow"],
+        # Sequences of valid calls: each call's own invalid input is the first test's job,
+        # and here the key the workflow adds would undo a case's missing-Authorization.
+        "phases": {"stateful": {"generation": {"mode": "positive"}}},
         "operations": [
             {
                 # Input with rules no JSON Schema can state: a decline's (non-blank names,
                 # distinct contact emails, dialable phone numbers), a list cursor we issued,
-                # a body that parses as an email, a contact's corrected phone. Schema-valid
-                # input may get our 422 there, and still never a 400, 413 or 415.
+                # a body that parses as an email, a contact's corrected phone, an
+                # Idempotency-Key not already spent on another request. Schema-valid input
+                # may get our 422 there, and still never a 400, 413 or 415.
                 "include-path": [
                     "/v1/declines",
                     "/v1/declines/preview",
                     "/v1/inbound",
                     "/v1/contacts/{contact_id}",
+                    "/v1/contacts/{contact_id}/resend",
                 ],
                 "checks": {
                     "positive_data_acceptance": {
