@@ -24,7 +24,14 @@ def get_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """The request's one transaction: committed before the response leaves."""
     with session_scope(request.app.state.engine) as session:
-        yield session
+        # Pages read from it too (the dashboard's banner): a second transaction would wait
+        # on this one's write lock on SQLite.
+        request.state.db = session
+        try:
+            yield session
+        finally:
+            # Closed now: an error page rendered after this reads in a transaction of its own.
+            request.state.db = None
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -24,7 +24,7 @@ from service.core.errors import NotFound
 from service.core.paging import contains, keyset_cursor, older_than
 from service.declines import service as declines
 from service.declines.schemas import ContactPublic, DeclinePublic
-from service.declines.status import aggregate
+from service.declines.status import aggregate, shown_decline_status, shown_status
 from service.declines.views import to_public
 from service.follow_ups import bounces
 from service.inbound.guard import over_cap
@@ -145,9 +145,10 @@ def declines_page(
     for row in rows:
         contacts = chips.get(row.id, [])
         # As the API derives it: from the emails' states, not the stored column.
-        status = aggregate(
-            [c.message_status for c in contacts], canceled=row.canceled_at is not None
+        derived = aggregate(
+            [_stored(c.message_status) for c in contacts], canceled=row.canceled_at is not None
         )
+        status = shown_decline_status(derived, [c.message_status for c in contacts])
         items.append(
             DeclineRow(row.id, row.company, row.job_title, row.created_at, status, contacts)
         )
@@ -167,6 +168,7 @@ def _chips(session: Session, decline_ids: list[str]) -> dict[str, list[ContactCh
             col(Contact.replied_at),
             col(Message.status),
             col(FollowUp.status),
+            col(Message.attempts),
         )
         .join(
             Message,
@@ -180,11 +182,16 @@ def _chips(session: Session, decline_ids: list[str]) -> dict[str, list[ContactCh
         .order_by(col(Contact.decline_id), col(Contact.position))
     ).all()
     chips: dict[str, list[ContactChip]] = {}
-    for decline_id, name, address, replied_at, message_status, follow_up_status in rows:
+    for decline_id, name, address, replied, message_status, follow_up, attempts in rows:
+        shown = shown_status(message_status, attempts)
         chips.setdefault(decline_id, []).append(
-            ContactChip(name, address, message_status, follow_up_status, replied_at is not None)
+            ContactChip(name, address, shown, follow_up, replied is not None)
         )
     return chips
+
+
+def _stored(shown: str) -> str:
+    return MessageStatus.queued if shown == "retrying" else shown
 
 
 BAD_LINK = "This page link is not valid; start again from the list."
@@ -213,6 +220,8 @@ class Event:
     note: str | None = None  # the SMTP reply, a call's notes, why mail was classified so
     href: str | None = None
     link: str | None = None
+    error: str | None = None  # a delivery error, shown in plain words with the raw text
+    error_to: str = ""  # the address it was for
 
 
 @dataclass(frozen=True)
@@ -220,6 +229,11 @@ class ContactDetail:
     contact: ContactPublic
     timeline: list[Event]
     decline_canceled: bool
+
+    @property
+    def shown_message_status(self) -> str:
+        message = self.contact.message
+        return shown_status(message.status, message.attempts)
 
     @property
     def can_log_call(self) -> bool:
@@ -255,6 +269,12 @@ class DeclineDetail:
     @property
     def canceled(self) -> bool:
         return self.decline.canceled_at is not None
+
+    @property
+    def shown_status(self) -> str:
+        return shown_decline_status(
+            self.decline.status, [c.shown_message_status for c in self.contacts]
+        )
 
     @property
     def any_sent(self) -> bool:
@@ -351,7 +371,8 @@ def timeline(
                 reminder.status,
                 reminder.status,
                 f"Call reminder {reminder.seq} to the candidate",
-                note=reminder.last_error,
+                error=reminder.last_error,
+                error_to=reminder.envelope_to,
                 href=f"/dashboard/messages/{reminder.id}",
                 link="View reminder",
             )
@@ -399,10 +420,22 @@ def _email_event(contact: ContactPublic) -> Event:
         text = f"Email sent to {contact.email} ({tries})"
         if message.status == MessageStatus.bounced:
             text += "; it bounced later"
-        note = message.last_error or (
-            f"Delivery: {message.smtp_reply}" if message.smtp_reply else None
+        note = (
+            None
+            if message.last_error
+            else (f"Delivery: {message.smtp_reply}" if message.smtp_reply else None)
         )
-        return Event(message.sent_at, "sent", "sent", text, note, view, "View")
+        return Event(
+            message.sent_at,
+            "sent",
+            "sent",
+            text,
+            note,
+            view,
+            "View",
+            error=message.last_error,
+            error_to=contact.email,
+        )
     words = {
         MessageStatus.queued: f"Email to {contact.email} waiting to be sent ({tries} so far)",
         MessageStatus.sending: f"Email to {contact.email} being sent now",
@@ -410,7 +443,18 @@ def _email_event(contact: ContactPublic) -> Event:
         MessageStatus.canceled: f"Email to {contact.email} canceled before sending",
     }
     text = words.get(MessageStatus(message.status), f"Email to {contact.email}")
-    return Event(None, message.status, message.status, text, message.last_error, view, "View")
+    shown = shown_status(message.status, message.attempts)
+    return Event(
+        None,
+        shown,
+        shown,
+        text,
+        None,
+        view,
+        "View",
+        error=message.last_error,
+        error_to=contact.email,
+    )
 
 
 # --- kept copies ----------------------------------------------------------------------------

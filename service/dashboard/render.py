@@ -8,11 +8,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from service import __version__
 from service.core.config import Settings
+from service.core.db import session_scope
+from service.dashboard.outage import Outage, delivery_outage
 from service.declines.validation import display_phone
+from service.outbox import trouble
 from service.templating import environment
 
 _templates = Jinja2Templates(env=environment())
@@ -40,11 +44,14 @@ def _phone(e164: str | None) -> str:
 environment().filters.setdefault("when", _when)
 environment().filters.setdefault("phone", _phone)
 environment().filters.setdefault("label", _label)
+environment().globals.setdefault("trouble", trouble)
 
 
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Response:
     """A full page, or (for htmx) the same template: the layout decides what to emit."""
     settings: Settings = request.app.state.settings
+    csrf = getattr(request.state, "csrf", "")
+    htmx = request.headers.get("hx-request") == "true"
     return _templates.TemplateResponse(
         request,
         f"dashboard/{template}",
@@ -52,11 +59,23 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
             "settings": settings,
             "capture": settings.capture_mode,
             "zone": settings.timezone,
-            "csrf": getattr(request.state, "csrf", ""),
+            "csrf": csrf,
             "version": __version__,
-            "htmx": request.headers.get("hx-request") == "true",
+            "htmx": htmx,
+            # Signed-in full pages only: a fragment has no banner, the login page no data.
+            "outage": _outage(request) if csrf and not htmx else None,
             "active": "",
             **context,
         },
         status_code=status_code,
     )
+
+
+def _outage(request: Request) -> Outage | None:
+    """From the request's own transaction while it is open (a second one would wait on its
+    write lock on SQLite); an error page, rendered after it closed, reads in its own."""
+    session: Session | None = getattr(request.state, "db", None)
+    if session is not None:
+        return delivery_outage(session)
+    with session_scope(request.app.state.engine) as own:
+        return delivery_outage(own)

@@ -51,3 +51,16 @@ def refresh(session: Session, decline_ids: Iterable[str]) -> None:
             decline.status = new
             decline.updated_at = utcnow()
     session.flush()
+
+
+def shown_status(status: str, attempts: int) -> str:
+    """A message's status as people read it: `retrying` is queued after a failed attempt.
+    The API keeps `queued` (its documented vocabulary) and gives the attempts beside it."""
+    return "retrying" if status == MessageStatus.queued and attempts > 0 else status
+
+
+def shown_decline_status(status: str, shown_messages: Iterable[str]) -> str:
+    """The decline's status in the same words: `retrying` while a waiting email has failed
+    an attempt, as the Outbox says of it."""
+    waiting = status in (DeclineStatus.queued, DeclineStatus.sending)
+    return "retrying" if waiting and "retrying" in shown_messages else status

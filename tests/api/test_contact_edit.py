@@ -28,6 +28,7 @@ class World:
 
     def contact(self, name: str) -> dict[str, Any]:
         now = self.client.get(f"/v1/declines/{self.decline['id']}", headers=auth(self.token))
+        assert now.status_code == 200, now.text
         return next(c for c in now.json()["contacts"] if c["name"] == name)
 
     def patch(self, contact_id: str, body: dict[str, Any], token: str | None = None) -> Any:

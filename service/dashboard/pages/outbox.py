@@ -20,6 +20,7 @@ from service.core.paging import Pager, offset_from
 from service.dashboard.deps import AdminDep
 from service.dashboard.pages.detail import DONE
 from service.dashboard.render import page
+from service.declines.status import shown_status
 from service.follow_ups import bounces
 from service.models import Contact, Decline, Message, MessageStatus
 
@@ -56,10 +57,7 @@ class OutboxRow:
 
     @property
     def shown_status(self) -> str:
-        """`retrying`: queued again after a failed attempt."""
-        if self.status == MessageStatus.queued and self.attempts > 0:
-            return "retrying"
-        return self.status
+        return shown_status(self.status, self.attempts)
 
     @property
     def can_retry(self) -> bool:
