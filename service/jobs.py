@@ -108,7 +108,7 @@ def build_scheduler(*, outbox: Outbox, settings: Settings) -> AsyncIOScheduler:
         next_run_time=utcnow(),
         **every,
     )
-    if settings.imap_host:
+    if settings.mailboxes():
         scheduler.add_job(
             poll_inbox_and_wake,
             "interval",

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
@@ -42,6 +42,20 @@ class OAuthProvider(StrEnum):
 class FollowUpScope(StrEnum):
     contact = "contact"  # a contact's reply cancels that contact's call
     decline = "decline"  # any human reply closes every call of the decline
+
+
+class ImapAccount(BaseModel):
+    """A mailbox polled beside the main one (`DECLINE_IMAP_ACCOUNTS`, a JSON list): unset
+    fields are the main mailbox's, so the same server needs only a user and a password."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: ImapSecurity | None = None
+    folder: str = "INBOX"
 
 
 class Settings(BaseSettings):
@@ -87,6 +101,10 @@ class Settings(BaseSettings):
     imap_ca_file: Path | None = None
     # Polls that try a message whose handling raises, before it is quarantined.
     imap_max_tries: int = Field(default=3, ge=1, le=100)
+    # More mailboxes that receive our mail, polled the same way: with MAIL_FROM not the
+    # candidate's address, bounces and out-of-office notes go to MAIL_FROM's mailbox (the
+    # envelope sender) while people reply to the candidate's (Reply-To).
+    imap_accounts: list[ImapAccount] = Field(default_factory=list)
 
     # How SMTP and IMAP sign in: a password, or OAuth2 (XOAUTH2) with the token stored by
     # `decline mailbox login`.
@@ -194,6 +212,12 @@ class Settings(BaseSettings):
                 "DECLINE_MAIL_FROM='Ada Lovelace <ada@example.org>'"
             )
         _check_mail_auth(self)
+        for account in self.imap_accounts:
+            if not (account.host or self.imap_host):
+                raise ValueError(
+                    f'DECLINE_IMAP_ACCOUNTS: {account.username!r} needs a "host" (or set '
+                    "DECLINE_IMAP_HOST for the main mailbox, whose server it then shares)"
+                )
         return self
 
     @cached_property
@@ -203,6 +227,31 @@ class Settings(BaseSettings):
 
     def make_engine(self) -> Engine:
         return make_engine(self.database_url, busy_timeout=self.database_busy_timeout_seconds)
+
+    def mailboxes(self) -> list[Settings]:
+        """Every mailbox to poll, each as the settings the IMAP code reads: the main one
+        (when DECLINE_IMAP_HOST is set), then each of DECLINE_IMAP_ACCOUNTS."""
+        polled = [self] if self.imap_host else []
+        for account in self.imap_accounts:
+            # The main mailbox's port only on its own server and security; else the default.
+            same_server = not account.host and not account.security
+            polled.append(
+                self.model_copy(
+                    update={
+                        "imap_host": account.host or self.imap_host,
+                        "imap_port": account.port or (self.imap_port if same_server else None),
+                        "imap_security": account.security or self.imap_security,
+                        "imap_username": account.username,
+                        "imap_password": account.password,
+                        "imap_folder": account.folder,
+                        # The stored OAuth2 token is the main account's: others log in
+                        # with their password.
+                        "mail_auth": MailAuth.password,
+                        "imap_accounts": [],
+                    }
+                )
+            )
+        return polled
 
     def resolved_imap_port(self) -> int:
         if self.imap_port:

@@ -21,10 +21,29 @@ _NOT_USED = (InboundKind.unmatched, InboundKind.unparseable)
 
 
 async def poll_inbox(*, engine: Engine, settings: Settings) -> dict[str, Any] | None:
-    """One poll of the configured mailbox; None when no IMAP host is set."""
-    if not settings.imap_host:
+    """One poll of every configured mailbox, one after the other, the counts added up;
+    None when no mailbox is set. One mailbox failing does not keep the others from being
+    read: its error is reported beside their counts."""
+    mailboxes = settings.mailboxes()
+    if not mailboxes:
         return None
+    summaries = [await _poll_one(engine=engine, settings=one) for one in mailboxes]
+    if len(summaries) == 1:
+        return summaries[0]
+    total: dict[str, Any] = {}
+    for summary in summaries:
+        for key, value in summary.items():
+            if isinstance(value, bool):  # skipped, reset: true of any mailbox
+                total[key] = total.get(key, False) or value
+            elif isinstance(value, int):
+                total[key] = total.get(key, 0) + value
+    errors = [s["error"] for s in summaries if "error" in s]
+    if errors:
+        total["error"] = "; ".join(errors)
+    return total
 
+
+async def _poll_one(*, engine: Engine, settings: Settings) -> dict[str, Any]:
     def ingest_one(raw: bytes) -> bool:
         with session_scope(engine) as session:
             record = ingest(
@@ -49,5 +68,5 @@ async def poll_inbox(*, engine: Engine, settings: Settings) -> dict[str, Any] | 
         log.warning("IMAP poll failed: %s", exc)
         return {"error": str(exc)}
     if summary.fetched:
-        log.info("IMAP poll: %s", summary.as_dict())
+        log.info("IMAP poll of %s: %s", settings.imap_username, summary.as_dict())
     return summary.as_dict()

@@ -148,6 +148,7 @@ def _system_page(request: Request, **results: CheckResult | None) -> Response:
         imap_port=settings.resolved_imap_port() if settings.imap_host else None,
         smtp_password=masked(settings.smtp_password),
         imap_password=masked(settings.imap_password),
+        more_mailboxes=settings.mailboxes()[1:] if settings.imap_host else settings.mailboxes(),
         capture_dir=str(settings.mail_capture_dir.resolve()),
         jobs=scheduler_jobs(request),
         database=_database(request, settings),
@@ -268,7 +269,9 @@ async def check_smtp(settings: Settings) -> CheckResult:
 
 
 async def check_imap(settings: Settings) -> CheckResult:
-    if not settings.imap_host:
+    """Log in to every polled mailbox; the first that fails is the answer."""
+    mailboxes = settings.mailboxes()
+    if not mailboxes:
         return CheckResult(
             "info",
             "IMAP is not configured",
@@ -276,6 +279,21 @@ async def check_imap(settings: Settings) -> CheckResult:
             "replies automatically. Until then, replies come in through POST /v1/inbound or "
             "are marked by hand.",
         )
+    results = [await _check_mailbox(one) for one in mailboxes]
+    failed = next((result for result in results if result.kind != "ok"), None)
+    if failed is not None or len(results) == 1:
+        return failed or results[0]
+    return CheckResult(
+        "ok",
+        f"IMAP works: logged in to all {len(results)} mailboxes",
+        " ".join(
+            f"{result.title.removeprefix('IMAP works: logged in to ')}: {result.detail}"
+            for result in results
+        ),
+    )
+
+
+async def _check_mailbox(settings: Settings) -> CheckResult:
     where = f"{settings.imap_host}:{settings.resolved_imap_port()}"
     try:
         async with asyncio.timeout(TOTAL_TIMEOUT):
