@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from service import __version__
 from service.core.config import Settings
-from service.core.db import session_scope
+from service.core.db import session_scope, utcnow
 from service.dashboard.outage import Outage, delivery_outage
+from service.dashboard.relative import relative
 from service.declines.validation import display_phone
 from service.outbox import trouble
 from service.templating import environment
@@ -31,6 +33,20 @@ def _when(value: datetime | None, zone: str = "UTC") -> str:
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
 
 
+def _at(value: datetime | None, zone: str = "UTC", short: bool = False) -> Markup:
+    """A `<time>` element: the absolute time with how far it is ("in 2 h"); `short` shows
+    only how far, the absolute time in its tooltip (for lists)."""
+    if value is None:
+        return Markup("")
+    absolute, far = _when(value, zone), relative(value, utcnow(), zone)
+    shown = (
+        escape(far) if short else Markup('{} <span class="muted">({})</span>').format(absolute, far)
+    )
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        value.isoformat(), absolute, shown
+    )
+
+
 def _label(value: str | None) -> str:
     """`no_answer` -> "no answer"."""
     return (value or "").replace("_", " ")
@@ -45,6 +61,7 @@ environment().filters.setdefault("when", _when)
 environment().filters.setdefault("phone", _phone)
 environment().filters.setdefault("label", _label)
 environment().globals.setdefault("trouble", trouble)
+environment().globals.setdefault("at", _at)
 
 
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Response:
