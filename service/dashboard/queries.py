@@ -62,6 +62,51 @@ def counts(session: Session) -> Counts:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """An email that did not arrive and still matters: no reply since, decline not stopped."""
+
+    at: datetime
+    status: str  # failed | bounced
+    to: str
+    contact_name: str
+    company: str
+    decline_id: str
+    contact_id: str
+    message_id: str
+    last_error: str | None
+
+
+def open_problems(session: Session, limit: int = 5) -> list[Problem]:
+    """The newest decline emails that failed or bounced, where nothing has made up for it
+    (a resend creates a new message; a reply or a stopped decline closes the matter)."""
+    # Columns, not rows: a message row carries its whole kept copy.
+    rows = session.execute(
+        select(
+            func.coalesce(col(Message.sent_at), col(Message.created_at)),
+            col(Message.status),
+            col(Message.envelope_to),
+            col(Contact.name),
+            col(Decline.company),
+            col(Decline.id),
+            col(Contact.id),
+            col(Message.id),
+            col(Message.last_error),
+        )
+        .join(Contact, col(Contact.id) == col(Message.contact_id))
+        .join(Decline, col(Decline.id) == col(Message.decline_id))
+        .where(
+            col(Message.kind) == MessageKind.decline,
+            col(Message.status).in_([MessageStatus.failed, MessageStatus.bounced]),
+            col(Contact.replied_at).is_(None),
+            col(Decline.canceled_at).is_(None),
+        )
+        .order_by(col(Message.created_at).desc())
+        .limit(limit)
+    ).all()
+    return [Problem(*row) for row in rows]
+
+
+@dataclass(frozen=True)
 class Activity:
     at: datetime
     kind: str  # sent | failed | reply | auto_reply | bounce | unmatched | call | reminder

@@ -79,12 +79,12 @@ def test_the_dashboard_call_card_shows_the_time_where_the_contact_is(
         run_due_at(client, FAR)
         login(client)
         page = client.get("/dashboard/calls").text
-    charles = page[page.index("<h3>Charles Babbage") :].split("</article>")[0]
+    charles = page[page.index("<strong>Charles Babbage") :].split("</article>")[0]
     assert (
         "Their local time:" in charles and "in Los Angeles, going by their phone number" in charles
     )
     assert '<pre class="script say">Guten Tag, hier spricht Ada Lovelace.' in charles
-    mary = page[page.index("<h3>Mary Somerville") :].split("</article>")[0]
+    mary = page[page.index("<strong>Mary Somerville") :].split("</article>")[0]
     assert "Their local time: unknown" in mary
 
 

@@ -121,10 +121,21 @@ def test_an_operator_declines_follows_up_and_logs_out_in_a_real_browser(
         assert sandbox is not None and "allow-scripts" not in sandbox, sandbox
         assert frames.nth(i).get_attribute("srcdoc")
     expect(page.frame_locator("#preview iframe").first.get_by_text("Charles").first).to_be_visible()
+    # On a laptop the preview sits beside the form, not 2,000 px below it.
+    form_box = page.locator("form.compose").bounding_box()
+    preview_box = page.locator("#preview").bounding_box()
+    assert form_box is not None and preview_box is not None
+    assert preview_box["x"] >= form_box["x"] + form_box["width"], (form_box, preview_box)
     browser.shoot("compose-preview")
 
-    # 4. Send: the decline's page; both emails reach the sink and turn `sent`.
-    page.get_by_role("button", name="Send").click()
+    # 4. Send asks first, naming both recipients; confirmed, the decline's page; both emails
+    # reach the sink and turn `sent`.
+    page.get_by_role("button", name="Send", exact=True).click()
+    confirm = page.get_by_role("button", name="Send 2 emails now")
+    expect(confirm).to_be_visible()
+    assert smtp_server.sink.received == []
+    browser.shoot("compose-confirm")
+    confirm.click()
     expect(page).to_have_url(DECLINE_URL)
     match = DECLINE_URL.search(page.url)
     assert match is not None
@@ -218,7 +229,7 @@ def test_an_operator_declines_follows_up_and_logs_out_in_a_real_browser(
 
     nav(page, "Calls")
     expect(page).to_have_url(re.compile(r"/dashboard/calls"))
-    call = page.locator("article.call").filter(has_text=REFUSED["name"])
+    call = page.locator("article.call-row").filter(has_text=REFUSED["name"])
     reload_until(page, call)
     expect(call.get_by_text("email did not arrive")).to_be_visible()
     expect(call.get_by_role("link", name=re.compile(r"^Call \+44"))).to_be_visible()

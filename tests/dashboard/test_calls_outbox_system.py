@@ -151,11 +151,11 @@ def test_the_last_attempt_shows_the_voicemail_script(database_url: str, tmp_path
 def test_calls_are_paged_and_filters_are_checked(dashboard: Dashboard) -> None:
     accept_waiting(dashboard, 13)  # 26 contacts, their emails still queued: pending calls
     first = dashboard.client.get("/dashboard/calls?status=pending").text
-    assert first.count('class="card call"') == 25
+    assert first.count('class="call-row"') == 25
     assert 'href="/dashboard/calls?status=pending&amp;cursor=25" rel="next"' in first
     assert "Pending (email not sent yet) (26)" in first  # the filter says how many
     second = dashboard.client.get("/dashboard/calls?status=pending&cursor=25").text
-    assert second.count('class="card call"') == 1
+    assert second.count('class="call-row"') == 1
     assert 'href="/dashboard/calls?status=pending" rel="prev"' in second
     assert 'rel="next"' not in second
     assert 'name="next" value="/dashboard/calls?status=pending&amp;cursor=25"' in second
@@ -483,7 +483,7 @@ def test_scheduled_calls_are_listed_before_they_fall_due(dashboard: Dashboard) -
         )
     assert statuses == {"scheduled"}
     text = dashboard.client.get("/dashboard/calls?status=scheduled").text
-    assert text.count('class="card call"') == 2
+    assert text.count('class="call-row"') == 2
 
 
 def test_times_are_shown_in_the_operator_zone_and_name_it(

@@ -323,7 +323,7 @@ def post(dash: Dashboard, url: str, **data: str) -> httpx.Response:
 
 
 def send_form(**overrides: str) -> dict[str, str]:
-    return {**form(**overrides), "action": "send"}
+    return {**form(**overrides), "action": "confirm"}
 
 
 def decline_count(dash: Dashboard) -> int:
@@ -397,6 +397,10 @@ def test_live_preview_is_a_fragment_for_htmx(dashboard: Dashboard) -> None:
     )
     assert partial.status_code == 200 and "<iframe" not in partial.text
     assert "Company: must not be empty" in partial.text
+    # The last good preview stays on screen: only the list of problems is swapped in.
+    assert partial.headers["HX-Reswap"] == "none"
+    assert '<div id="preview-problems" hx-swap-oob="true"' in partial.text
+    assert "HX-Reswap" not in response.headers
     assert decline_count(dashboard) == 0
 
 
@@ -427,7 +431,15 @@ def test_send_creates_the_decline_sends_its_emails_and_shows_it(dashboard: Dashb
         referral_email="grace@personal.example",
         referral_permission="yes",
     )
-    response = post(dashboard, "/dashboard/compose", **values, form_token=form_token(page))
+    token = form_token(page)
+    # Send asks first, naming who gets what; nothing is sent until it is confirmed.
+    asked = post(dashboard, "/dashboard/compose", **{**values, "action": "send"}, form_token=token)
+    assert asked.status_code == 200 and decline_count(dashboard) == 0
+    assert "<h2>Send 2 emails now?</h2>" in asked.text
+    assert 'Charles Babbage <span class="muted">&lt;charles@engines.example&gt;' in asked.text
+    assert '<button type="submit" name="action" value="confirm" class="primary">' in asked.text
+    assert capture_files(dashboard) == []
+    response = post(dashboard, "/dashboard/compose", **values, form_token=token)
     assert response.status_code == 303, response.text
     location = response.headers["location"]
     match = re.fullmatch(r"/dashboard/declines/([0-9a-f-]{36})", location)

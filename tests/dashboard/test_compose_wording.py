@@ -121,7 +121,7 @@ def test_only_the_ticked_contacts_get_the_referral_and_send_sends_what_was_previ
     parsed = compose_form.parse(values, default_zone="UTC")
     assert parsed.request is not None, parsed.errors
     assert parsed.request.referral is not None and parsed.request.referral.share_with == [1]
-    response = post(dashboard, "/dashboard/compose", **values, action="send")
+    response = post(dashboard, "/dashboard/compose", **values, action="confirm")
     assert response.status_code == 303, response.text
     wait_until(lambda: len(captured(dashboard)) == 2, "both emails in the capture dir")
     sent = captured(dashboard)

@@ -42,7 +42,9 @@ async def submitted_form(request: Request) -> dict[str, str]:
     values = compose_form.form_values(form)
     token = form.get("form_token")
     values["form_token"] = token if isinstance(token, str) and _TOKEN.match(token) else ""
-    values["action"] = "preview" if form.get("action") == "preview" else "send"
+    # Send shows what will go and asks; only Confirm sends. Anything else is a Send.
+    action = form.get("action")
+    values["action"] = action if action in ("preview", "confirm") else "send"
     return values
 
 
@@ -90,6 +92,7 @@ def _compose_page(
     errors: tuple[compose_form.FieldError, ...] = (),
     preview: PreviewPublic | None = None,
     notice: str | None = None,
+    confirming: bool = False,
 ) -> Response:
     response = page(
         request,
@@ -101,6 +104,7 @@ def _compose_page(
         errors=compose_form.errors_by_field(errors),
         summary=[(e.field, compose_form.label_for(e.field), e.message) for e in errors],
         preview=preview,
+        confirming=confirming and preview is not None,
         notice=notice,
         zones=_zones(),
         rows=range(compose_form.CONTACT_ROWS),
@@ -135,14 +139,15 @@ def compose(request: Request, _: AdminDep, db: SessionDep, settings: SettingsDep
 def submit(
     request: Request, _: CsrfDep, form: FormDep, db: SessionDep, settings: SettingsDep
 ) -> Response:
-    """Send (the default), or `action=preview`: the page again, with the preview."""
+    """`action=preview`: the page again with the preview; `send` (the default): the same,
+    asking to confirm, with the recipients named; `confirm`: accept and send."""
     action = form["action"]
     parsed = compose_form.parse(form, default_zone=settings.timezone)
     if parsed.request is None:
         return _compose_page(request, settings, form, status_code=422, errors=parsed.errors)
-    if action == "preview":
+    if action != "confirm":
         preview = declines.preview(request=parsed.request, settings=settings, now=utcnow())
-        return _compose_page(request, settings, form, preview=preview)
+        return _compose_page(request, settings, form, preview=preview, confirming=action == "send")
     token = form.get("form_token") or ""
     try:
         accepted = declines.accept_once(
@@ -177,12 +182,14 @@ def submit(
 def preview_fragment(
     request: Request, _: CsrfDep, form: FormDep, settings: SettingsDep
 ) -> Response:
-    """The live preview (htmx swaps it into #preview); always 200 so htmx swaps it."""
+    """The live preview (htmx swaps it into #preview); always 200, since htmx swaps only
+    2xx. An incomplete form keeps the last preview and says what is left to fix."""
     parsed = compose_form.parse(form, default_zone=settings.timezone)
     context: dict[str, Any] = {
         "preview": None,
         "problems": [],
         "language_names": compose_form.LANGUAGE_NAMES,
+        "preview_kept": request.headers.get("hx-request") == "true",
     }
     if parsed.request is None:
         context["problems"] = [(compose_form.label_for(e.field), e.message) for e in parsed.errors]
@@ -190,4 +197,7 @@ def preview_fragment(
         context["preview"] = declines.preview(
             request=parsed.request, settings=settings, now=utcnow()
         )
-    return _allow_mail_styles(page(request, "_preview.html", **context))
+    response = page(request, "_preview_fragment.html", **context)
+    if context["preview"] is None:
+        response.headers["HX-Reswap"] = "none"  # the problems still swap, out of band
+    return _allow_mail_styles(response)

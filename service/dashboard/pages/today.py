@@ -1,4 +1,5 @@
-"""Today: the counts, the calls due now with their scripts, and recent activity."""
+"""Today: what needs me now (the soonest calls), what went wrong (emails that did not
+arrive), what happened (recent activity)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from service.models import FollowUpStatus
 
 router = APIRouter()
 
+# The soonest due calls; the Calls page has them all, grouped.
+TODAY_CALLS = 5
+
 
 @router.get("/")
 def today(request: Request, _: AdminDep, db: SessionDep, settings: SettingsDep) -> Response:
@@ -22,7 +26,7 @@ def today(request: Request, _: AdminDep, db: SessionDep, settings: SettingsDep) 
         api_key=None,
         status=FollowUpStatus.due,
         offset=0,
-        limit=20,
+        limit=TODAY_CALLS,
         settings=settings,
     )
     return page(
@@ -32,5 +36,6 @@ def today(request: Request, _: AdminDep, db: SessionDep, settings: SettingsDep) 
         counts=queries.counts(db),
         calls=calls,
         more_calls=more,
+        problems=queries.open_problems(db),
         activity=queries.recent_activity(db),
     )
