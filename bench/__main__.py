@@ -1,4 +1,4 @@
-"""`python -m bench`: machine facts, then seven sections, each beside its own baseline."""
+"""`python -m bench`: machine facts, then eight sections, each beside its own baseline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from bench import acceptance, compose_cost, dashboard, delivery, inbound, real_mail
+from bench import acceptance, compose_cost, dashboard, delivery, end_to_end, inbound, real_mail
 from bench.fixtures import postgres_version, render_messages, temp_dir
 from bench.report import load_note, machine_facts
 from bench.sink import SinkProcess
@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--declines", type=int, default=10_000, help="stored for the pages")
     parser.add_argument("--page-requests", type=int, default=30, help="requests per page row")
+    parser.add_argument("--e2e-declines", type=int, default=600, help="declines end to end")
+    parser.add_argument("--e2e-clients", type=int, default=16, help="concurrent HTTP clients")
     parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--inbound-rounds", type=int, default=3, help="passes over the corpus")
     parser.add_argument(
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     machine_facts(pg or "not reachable on 127.0.0.1:5432")
     try:
         with temp_dir() as directory, SinkProcess() as sink:
+            end_to_end.run(sink, directory, declines=args.e2e_declines, clients=args.e2e_clients)
             messages = render_messages(args.messages)
             delivery.run(
                 sink,
