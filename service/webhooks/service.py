@@ -139,6 +139,16 @@ def recent_deliveries(
     )
 
 
+def overview(
+    session: Session, *, per_endpoint: int = 5
+) -> list[tuple[WebhookEndpoint, list[WebhookDelivery]]]:
+    """Every endpoint (all keys': the operator's view) with its latest deliveries."""
+    return [
+        (endpoint, recent_deliveries(session, [endpoint.id], per_endpoint))
+        for endpoint in list_endpoints(session=session, api_key=None)
+    ]
+
+
 def any_endpoints(session: Session) -> bool:
     """Whether anyone subscribed at all: lets a hot path skip its events' lookups."""
     return session.scalars(select(col(WebhookEndpoint.id)).limit(1)).first() is not None
