@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
-from service.models import WebhookDelivery
+from service.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import auth, decline_body, run_due_at
 from tests.webhooks.conftest import deliver, deliveries, subscribe
 from tests.webhooks.receiver import new_receiver, receiving
@@ -136,6 +137,25 @@ def test_during_a_rotation_both_secrets_verify(client: TestClient, token: str) -
     assert request.verify(hook["secret"]) == request.verify(new_secret)
     shown = client.get(f"/v1/webhooks/{hook['id']}", headers=auth(token)).json()
     assert shown["secret"] is None  # shown once, in the answer that made it
+
+
+def test_once_the_overlap_is_over_only_the_new_secret_signs(client: TestClient, token: str) -> None:
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    with receiving(new_receiver()) as receiver:
+        hook = subscribe(client, token, receiver.url, ["decline.created"])
+        rotated = client.post(f"/v1/webhooks/{hook['id']}/rotate-secret", headers=auth(token))
+        with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
+            session.execute(
+                update(WebhookEndpoint).values(previous_secret_until=utcnow() - timedelta(1))
+            )
+        _decline(client, token)
+        deliver(client)
+    [request] = receiver.received
+    assert " " not in request.headers["webhook-signature"]
+    assert request.verify(rotated.json()["secret"])["type"] == "decline.created"
+    with pytest.raises(WebhookVerificationError):
+        request.verify(hook["secret"])
 
 
 def test_a_lost_worker_s_delivery_is_sent_again_with_the_same_id(
