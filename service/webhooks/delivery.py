@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 DELIVERIES: Table = SQLModel.metadata.tables[WebhookDelivery.__tablename__]
 ENDPOINTS: Table = SQLModel.metadata.tables[WebhookEndpoint.__tablename__]
 Status = WebhookDeliveryStatus
+READ_BYTES = 4096  # of an answer's body; the first 1 KB of it is kept
 
 
 @dataclass(frozen=True)
@@ -137,12 +138,26 @@ async def post(client: httpx.AsyncClient, item: Claimed, settings: Settings) -> 
     )
     headers["content-type"] = "application/json"
     try:
-        response = await client.post(item.url, content=body, headers=headers)
-    except httpx.TimeoutException:
+        async with asyncio.timeout(settings.webhook_timeout_seconds * 2):
+            return await _exchange(client, item.url, body, headers)
+    except (httpx.TimeoutException, TimeoutError):
         return Answer(error=f"no answer within {settings.webhook_timeout_seconds:g} s")
     except httpx.HTTPError as exc:
         return Answer(error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-    return Answer(status_code=response.status_code, body=response.text)
+
+
+async def _exchange(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> Answer:
+    """POST and read no more of the answer than is kept: a receiver cannot flood us."""
+    async with client.stream("POST", url, content=body, headers=headers) as response:
+        kept = b""
+        async for chunk in response.aiter_bytes():
+            kept += chunk
+            if len(kept) > READ_BYTES:
+                break
+        text = kept[:READ_BYTES].decode(response.encoding or "utf-8", errors="replace")
+        return Answer(status_code=response.status_code, body=text)
 
 
 def record(

@@ -35,6 +35,7 @@ class Receiver:
     # Each request takes the next (status, seconds to wait before answering); the last repeats.
     plan: list[tuple[int, float]] = field(default_factory=lambda: [(200, 0.0)])
     received: list[Received] = field(default_factory=list)
+    padding: int = 0  # bytes added to each answer's body
 
     @property
     def url(self) -> str:
@@ -53,7 +54,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             receiver.received.append(Received(self.path, headers, body))
             status, delay = receiver.answer()
             time.sleep(delay)
-            reply = f"receiver says {status}".encode()
+            reply = f"receiver says {status}".encode() + b"." * receiver.padding
             try:
                 self.send_response(status)
                 self.send_header("content-type", "text/plain")

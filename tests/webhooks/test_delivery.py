@@ -105,6 +105,19 @@ def test_a_500_then_a_200_is_delivered_on_the_second_attempt(
     assert len({r.webhook_id for r in receiver.received}) == 1
 
 
+def test_a_huge_answer_is_kept_to_its_first_kilobyte(client: TestClient, token: str) -> None:
+    receiver = new_receiver((502, 0.0))
+    receiver.padding = 5 * 1024 * 1024
+    with receiving(receiver):
+        hook = subscribe(client, token, receiver.url, ["decline.created"])
+        _decline(client, token)
+        deliver(client)
+    [kept] = deliveries(client, token, hook["id"])
+    assert kept["last_status_code"] == 502
+    assert kept["last_response"].startswith("receiver says 502...")
+    assert len(kept["last_response"]) == 1024
+
+
 def test_retries_stop_after_the_last_attempt(
     client: TestClient, token: str, settings: Settings
 ) -> None:
