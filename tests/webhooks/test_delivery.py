@@ -133,6 +133,9 @@ def test_retries_stop_after_the_last_attempt(
     [gave_up] = deliveries(client, token, hook["id"])
     assert gave_up["status"] == "failed" and gave_up["response_codes"] == [503] * 3
     assert len(receiver.received) == 3 and gave_up["next_attempt_at"] is None
+    metrics = client.get("/metrics").text  # worth an alert
+    assert 'decline_webhook_deliveries{status="failed"} 1.0' in metrics
+    assert 'decline_webhook_deliveries{status="delivered"} 0.0' in metrics
 
 
 def test_during_a_rotation_both_secrets_verify(client: TestClient, token: str) -> None:
