@@ -16,6 +16,7 @@ from service.follow_ups import jobs as follow_up_jobs
 from service.inbound import jobs as inbound_jobs
 from service.outbox import jobs as outbox_jobs
 from service.outbox.service import Outbox
+from service.webhooks import jobs as webhook_jobs
 
 PURGE_JOB_ID = "declines.purge_idempotency_keys"
 PURGE_SESSIONS_JOB_ID = "dashboard.purge_expired_sessions"
@@ -32,11 +33,14 @@ async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, A
     if reminders:
         more = await outbox_jobs.deliver_due(outbox, now=now)
         delivered = {key: delivered[key] + more[key] for key in delivered}
+    # Last: the events every step above recorded go out in this same pass.
+    hooks = await webhook_jobs.deliver_due(engine=engine, settings=settings, now=now)
     purged = await purge_expired_idempotency_keys(outbox=outbox)
     return {
         "imap": inbox,
         "outbox": delivered,
         "follow_ups": {"reminders_queued": reminders},
+        "webhooks": hooks,
         "idempotency_keys_purged": purged,
         "dashboard_sessions_purged": await purge_expired_sessions(outbox=outbox),
     }
@@ -105,6 +109,15 @@ def build_scheduler(*, outbox: Outbox, settings: Settings) -> AsyncIOScheduler:
         args=[outbox],
         seconds=settings.follow_up_poll_seconds,
         id=follow_up_jobs.JOB_ID,
+        next_run_time=utcnow(),
+        **every,
+    )
+    scheduler.add_job(
+        webhook_jobs.deliver_due,
+        "interval",
+        kwargs={"engine": outbox.engine, "settings": settings},
+        seconds=settings.webhook_poll_seconds,
+        id=webhook_jobs.JOB_ID,
         next_run_time=utcnow(),
         **every,
     )

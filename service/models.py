@@ -347,3 +347,58 @@ class MailboxToken(SQLModel, table=True):
     # Why the stored sign-in no longer works (e.g. revoked); cleared by a new login.
     problem: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Webhooks (migration 0009) ---
+
+
+class WebhookDeliveryStatus(StrEnum):
+    pending = "pending"  # waiting for its (next) attempt
+    delivering = "delivering"  # claimed by a worker, on the wire
+    delivered = "delivered"
+    failed = "failed"  # every attempt was refused or unanswered
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A URL that receives the events it subscribed to, for one API key's declines. Secrets
+    are stored encrypted with a key derived from SECRET_KEY."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    api_key_id: str = Field(foreign_key="api_keys.id", index=True, max_length=36)
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(default_factory=list, sa_type=JSON)
+    secret_enc: str
+    # After a rotation, the old secret keeps signing too until this time.
+    previous_secret_enc: str | None = None
+    previous_secret_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: the exact body, sent until a 2xx answers it. Its id is the
+    `webhook-id` header, the same on every attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)  # msg_<32 hex>
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", max_length=36)
+    event_type: str = Field(max_length=40)
+    payload: str  # the JSON body, byte for byte what every attempt sends
+    status: str = Field(default=WebhookDeliveryStatus.pending, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claim_token: str | None = Field(default=None, max_length=36)
+    last_status_code: int | None = None
+    last_response: str | None = Field(default=None, max_length=1024)
+    last_error: str | None = Field(default=None, max_length=500)
+    # Every attempt's status code in order (null where no answer came).
+    response_codes: list[int | None] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     # Public holidays to skip: an ISO country code, or empty to infer it from the time zone.
     holidays_country: str | None = None
 
+    # Webhooks (Standard Webhooks). Private, loopback and link-local targets are refused
+    # unless allowed here: a webhook URL must not reach into the operator's own network.
+    webhooks_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    webhook_batch_size: int = Field(default=20, ge=1, le=200)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=20)
+    # How long the old secret keeps signing after a rotation.
+    webhook_rotation_overlap_hours: float = Field(default=24.0, ge=0, le=24 * 30)
+
     default_phone_region: str | None = None
     max_body_bytes: int = 1024 * 1024
     max_inbound_bytes: int = 25 * 1024 * 1024  # POST /v1/inbound takes whole emails

@@ -10,7 +10,15 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import col
 
 from service.core.db import utcnow
-from service.models import FollowUp, FollowUpStatus, ImapFailure, Message, MessageStatus
+from service.models import (
+    FollowUp,
+    FollowUpStatus,
+    ImapFailure,
+    Message,
+    MessageStatus,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -48,6 +56,12 @@ IMAP_FAILED = Gauge(
     ["state"],
     registry=REGISTRY,
 )
+WEBHOOK_DELIVERIES = Gauge(
+    "decline_webhook_deliveries",
+    "Webhook deliveries by status (failed: every attempt refused or unanswered)",
+    ["status"],
+    registry=REGISTRY,
+)
 # The clock's health, whoever drives it (the scheduler in each replica, or cron): how late
 # the most overdue piece of work is. Worth an alert when it stays above a few poll intervals.
 OUTBOX_BEHIND = Gauge(
@@ -67,6 +81,7 @@ def render(engine: Engine) -> bytes:
     with engine.connect() as conn:
         messages = _counts(conn, col(Message.status))
         follow_ups = _counts(conn, col(FollowUp.status))
+        hooks = _counts(conn, col(WebhookDelivery.status))
         oldest_send = conn.scalar(
             select(func.min(col(Message.next_attempt_at))).where(
                 col(Message.status) == MessageStatus.queued, col(Message.next_attempt_at) <= now
@@ -84,6 +99,8 @@ def render(engine: Engine) -> bytes:
         MESSAGES_BY_STATUS.labels(status=name.value).set(messages.get(name, 0))
     for state in FollowUpStatus:
         FOLLOW_UPS_BY_STATUS.labels(status=state.value).set(follow_ups.get(state, 0))
+    for hook_status in WebhookDeliveryStatus:
+        WEBHOOK_DELIVERIES.labels(status=hook_status.value).set(hooks.get(hook_status, 0))
     OUTBOX_BEHIND.set(_seconds_since(oldest_send, now))
     FOLLOW_UPS_BEHIND.set(_seconds_since(oldest_call, now))
     IMAP_FAILED.labels(state="retrying").set(failed - quarantined)

@@ -312,6 +312,66 @@ NO_DECLINE = not_found("decline", "4d0c0f5e-0000-4000-8000-000000000000")
 NO_CONTACT = not_found("contact", "9a7e2b10-0000-4000-8000-000000000000")
 LIMIT_PROBLEMS = {422: invalid("query.limit", TOO_MANY)}
 BODY_PROBLEMS = {422: invalid(None, REPEATED)}
+WEBHOOK_ID = "5e2a7c90-3b14-4d8e-9f61-7a0c2d4b8e13"
+WEBHOOK = {
+    "id": WEBHOOK_ID,
+    "url": "https://tracker.example.com/hooks/decline",
+    "events": ["decline.created", "message.bounced", "reply.received"],
+    "created_at": CREATED_AT,
+    "secret": None,
+    "previous_secret_until": None,
+}
+NEW_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the spec's own example
+NO_WEBHOOK = not_found("webhook", "5e2a7c90-0000-4000-8000-000000000000")
+WEBHOOK_EXAMPLES = {
+    "createWebhook": OperationExamples(
+        {201: {**WEBHOOK, "secret": NEW_SECRET}},
+        {"url": WEBHOOK["url"], "events": WEBHOOK["events"]},
+        {
+            422: invalid(
+                "url",
+                "a webhook URL must reach a public address: 10.0.0.7 is 10.0.0.7, private "
+                "(set DECLINE_WEBHOOKS_ALLOW_PRIVATE=true to allow it)",
+                "Unprocessable request",
+            )
+        },
+    ),
+    "listWebhooks": OperationExamples({200: {"items": [WEBHOOK]}}),
+    "getWebhook": OperationExamples({200: WEBHOOK}, problems={404: NO_WEBHOOK}),
+    "deleteWebhook": OperationExamples({}, problems={404: NO_WEBHOOK}),
+    "rotateWebhookSecret": OperationExamples(
+        {
+            200: {
+                **WEBHOOK,
+                "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                "previous_secret_until": "2026-12-08T17:02:11.482913Z",
+            }
+        },
+        problems={404: NO_WEBHOOK},
+    ),
+    "listWebhookDeliveries": OperationExamples(
+        {
+            200: {
+                "items": [
+                    {
+                        "id": "msg_2f9c4e1a7b3d48a6a0c5e8f1d2b7c634",
+                        "event_type": "decline.created",
+                        "status": "delivered",
+                        "attempts": 2,
+                        "response_codes": [500, 200],
+                        "last_status_code": 200,
+                        "last_response": "ok",
+                        "last_error": None,
+                        "next_attempt_at": None,
+                        "created_at": CREATED_AT,
+                        "delivered_at": SENT_AT,
+                    }
+                ]
+            }
+        },
+        problems={404: NO_WEBHOOK, **LIMIT_PROBLEMS},
+    ),
+}
 EXAMPLES: dict[str, OperationExamples] = {
     "createDecline": OperationExamples({201: ACCEPTED}, DECLINE_CREATE, BODY_PROBLEMS),
     "previewDecline": OperationExamples(
@@ -405,11 +465,13 @@ EXAMPLES: dict[str, OperationExamples] = {
                 "imap": None,
                 "outbox": {"claimed": 2, "sent": 2, "retried": 0, "failed": 0, "canceled": 0},
                 "follow_ups": {"reminders_queued": 1},
+                "webhooks": {"claimed": 3, "delivered": 3, "retried": 0, "failed": 0},
                 "idempotency_keys_purged": 0,
                 "dashboard_sessions_purged": 0,
             }
         }
     ),
+    **WEBHOOK_EXAMPLES,
     "healthz": OperationExamples({200: {"status": "ok"}}),
     "readyz": OperationExamples(
         {200: {"status": "ready", "delivery": "smtp"}},

@@ -13,6 +13,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from service import webhooks
 from service.auth.api_keys import owned_by
 from service.core import idempotency
 from service.core.config import Settings
@@ -85,11 +86,26 @@ def accept(
     ]
     session.add_all(contacts)
     session.flush()
+    messages = []
     for index, contact in enumerate(contacts):
         composed = _compose(request, index, settings, now)
-        session.add(Message.queued(composed, decline_id=decline.id, contact_id=contact.id, at=now))
+        message = Message.queued(composed, decline_id=decline.id, contact_id=contact.id, at=now)
+        messages.append(message)
+        session.add(message)
         session.add(FollowUp(decline_id=decline.id, contact_id=contact.id))
     session.flush()
+    webhooks.emit(
+        session,
+        webhooks.EventType.decline_created,
+        {
+            "decline_id": decline.id,
+            "contacts": [
+                {"contact_id": c.id, "message_id": m.id, "role": c.role}
+                for c, m in zip(contacts, messages, strict=True)
+            ],
+        },
+        now,
+    )
     return decline
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, Table, and_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
+from service import webhooks
 from service.auth.api_keys import owned_by
 from service.core import metrics
 from service.core.config import FollowUpScope, Settings
@@ -207,6 +208,18 @@ def queue_reminders(session: Session, follow_up_ids: Sequence[str], settings: Se
                 kind=MessageKind.reminder,
                 seq=follow_up.reminders,
             )
+        )
+        webhooks.emit(
+            session,
+            webhooks.EventType.follow_up_due,
+            {
+                "follow_up_id": follow_up.id,
+                "decline_id": decline.id,
+                "contact_id": contact.id,
+                "due_at": slot.isoformat(),
+                "call_attempts": follow_up.call_attempts,
+            },
+            clock,
         )
     session.flush()
     if rows:
@@ -407,6 +420,18 @@ def log_call(
     else:
         follow_up.status = FollowUpStatus.done
         follow_up.closed_at = now
+        webhooks.emit(
+            session,
+            webhooks.EventType.follow_up_done,
+            {
+                "follow_up_id": follow_up.id,
+                "decline_id": decline.id,
+                "contact_id": contact.id,
+                "outcome": outcome.value,
+                "call_attempts": follow_up.call_attempts,
+            },
+            now,
+        )
     follow_up.updated_at = now
     cancel_queued_reminders(session, [contact.id], "a call was logged")
     session.flush()

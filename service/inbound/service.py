@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from service import webhooks
 from service.auth.api_keys import owned_by
 from service.core import metrics
 from service.core.config import Settings
@@ -102,8 +103,32 @@ def ingest(
                 settings=settings,
             )
         elif mail.detected is Detected.bounce:
-            _bounced(session, match, mail.reason, settings)
+            _bounced(session, match, mail.reason, settings, now)
+        _announce(session, record, now)
     return _kept(session, record)
+
+
+ANNOUNCED = {
+    InboundKind.reply: webhooks.EventType.reply_received,
+    InboundKind.auto_reply: webhooks.EventType.auto_reply_received,
+}
+
+
+def _announce(session: Session, record: InboundMessage, now: datetime) -> None:
+    """A matched reply or auto-reply, as a webhook event (ids only, never the text)."""
+    event = ANNOUNCED.get(InboundKind(record.classification))
+    if event is None or record.decline_id is None:
+        return
+    data = {
+        "decline_id": record.decline_id,
+        "contact_id": record.contact_id,
+        "message_id": record.matched_message_id,
+        "inbound_id": record.id,
+        "source": record.source,
+    }
+    if record.return_at is not None:
+        data["away_until"] = record.return_at.isoformat()
+    webhooks.emit(session, event, data, now)
 
 
 def _kept(session: Session, record: InboundMessage) -> InboundMessage:
@@ -124,23 +149,25 @@ def record_manual_reply(
 ) -> Contact:
     """The contact answered by phone or elsewhere: same effect as an emailed reply."""
     contact, decline = follow_ups.get_contact(session, contact_id, api_key)
-    session.add(
-        InboundMessage(
-            source="manual",
-            api_key_id=api_key.id if api_key else None,
-            detected=Detected.reply,
-            classification=InboundKind.reply,
-            detail=notes,
-            decline_id=decline.id,
-            contact_id=contact.id,
-            received_at=now,
-        )
+    record = InboundMessage(
+        source="manual",
+        api_key_id=api_key.id if api_key else None,
+        detected=Detected.reply,
+        classification=InboundKind.reply,
+        detail=notes,
+        decline_id=decline.id,
+        contact_id=contact.id,
+        received_at=now,
     )
+    session.add(record)
     follow_ups.record_reply(session, contact, settings=settings, now=now)
+    _announce(session, record, now)
     return contact
 
 
-def _bounced(session: Session, match: Match, reason: str, settings: Settings) -> None:
+def _bounced(
+    session: Session, match: Match, reason: str, settings: Settings, now: datetime
+) -> None:
     message = match.message
     # A report proves some attempt reached a server, even one we still hold as queued
     # (its answer was lost, so it waits for a retry that can only bounce again).
@@ -149,6 +176,17 @@ def _bounced(session: Session, match: Match, reason: str, settings: Settings) ->
     message.status = MessageStatus.bounced
     message.last_error = reason[:2000]
     session.flush()
+    webhooks.emit(
+        session,
+        webhooks.EventType.message_bounced,
+        {
+            "message_id": message.id,
+            "decline_id": message.decline_id,
+            "contact_id": message.contact_id,
+            "kind": message.kind,
+        },
+        now,
+    )
     if message.kind != MessageKind.decline:
         return  # a reminder to the candidate bounced: nothing about the contact changes
     decline_status.refresh(session, [message.decline_id])

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from service import webhooks
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
 from service.declines import status as decline_status
@@ -30,6 +31,7 @@ from service.models import MessageStatus
 from service.outbox.acceptances import serialized
 from service.outbox.claims import DECLINES, MESSAGES, ClaimedMessage
 from service.outbox.policy import Decision, Outcome, decide
+from service.webhooks import EventType
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,7 @@ def record_outcomes(
 
     summary = PassSummary()
     touched: set[str] = set()
+    sent_ids: list[str] = []
     # The common case, every message sent, is one statement per group.
     for token, items in delivered.items():
         values: dict[str, object] = {
@@ -172,11 +175,13 @@ def record_outcomes(
         for item in items:
             if _kept(item, stored, "sent"):
                 touched.add(item.decline_id)
+                sent_ids.append(item.id)
                 _count(summary, MessageStatus.sent, item.id, None)
         _keep_replies(session, {i: replies[i] for i in stored if replies.get(i)})
         # The phone step's clock starts when the email is out.
         follow_ups.schedule_sent(session, stored, settings)
     failed: list[str] = []
+    errors: dict[str, str | None] = {}
     for item, decision in others:
         values = {"status": decision.status, "last_error": decision.last_error}
         if decision.next_attempt_at is not None:
@@ -186,10 +191,33 @@ def record_outcomes(
             _count(summary, decision.status, item.id, decision.last_error)
             if decision.status == MessageStatus.failed:
                 failed.append(item.id)
+                errors[item.id] = decision.last_error
     decline_status.refresh(session, touched)
+    _emit(session, sent_ids, errors, now)
     # An email that will never arrive leaves the phone as the only way: call now.
     follow_ups.undelivered(session, failed, settings)
     return summary
+
+
+def _emit(session: Session, sent: list[str], failed: dict[str, str | None], now: datetime) -> None:
+    """The webhook events of these outcomes, in the transaction that records them."""
+    if not (sent or failed) or not webhooks.any_endpoints(session):
+        return
+    m = MESSAGES.c
+    rows = session.execute(
+        select(m.id, m.decline_id, m.contact_id, m.kind).where(m.id.in_(sorted([*sent, *failed])))
+    )
+    for row in rows:
+        data: dict[str, object] = {
+            "message_id": row.id,
+            "decline_id": row.decline_id,
+            "contact_id": row.contact_id,
+            "kind": row.kind,
+        }
+        if row.id in failed:
+            webhooks.emit(session, EventType.message_failed, {**data, "error": failed[row.id]}, now)
+        else:
+            webhooks.emit(session, EventType.message_sent, data, now)
 
 
 def _keep_replies(session: Session, replies: dict[str, str]) -> None:

@@ -72,5 +72,5 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver = system_re
         if reason:
             raise RefusedTarget(
                 f"a webhook URL must reach a public address: {host} is {address}, {reason} "
-                "(set DECLINE_WEBHOOK_ALLOW_PRIVATE_TARGETS=true to allow it)"
+                "(set DECLINE_WEBHOOKS_ALLOW_PRIVATE=true to allow it)"
             )

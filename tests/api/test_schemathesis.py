@@ -41,7 +41,8 @@ CONFIG = schemathesis.Config.from_dict(
                 # Input with rules no JSON Schema can state: a decline's (non-blank names,
                 # distinct contact emails, dialable phone numbers), a list cursor we issued,
                 # a body that parses as an email, a contact's corrected phone, an
-                # Idempotency-Key not already spent on another request. Schema-valid input
+                # Idempotency-Key not already spent on another request, a webhook URL whose
+                # host resolves to a public address. Schema-valid input
                 # may get our 422 there, and still never a 400, 413 or 415.
                 "include-path": [
                     "/v1/declines",
@@ -49,6 +50,7 @@ CONFIG = schemathesis.Config.from_dict(
                     "/v1/inbound",
                     "/v1/contacts/{contact_id}",
                     "/v1/contacts/{contact_id}/resend",
+                    "/v1/webhooks",
                 ],
                 "checks": {
                     "positive_data_acceptance": {

@@ -31,6 +31,8 @@ from service.jobs import PURGE_JOB_ID, PURGE_SESSIONS_JOB_ID
 from service.mailbox_auth import sign_in_problem
 from service.mailbox_auth.providers import provider_for
 from service.outbox import jobs as outbox_jobs
+from service.webhooks import jobs as webhook_jobs
+from service.webhooks import service as webhooks
 
 router = APIRouter()
 
@@ -44,6 +46,7 @@ JOB_NAMES = {
     inbound_jobs.JOB_ID: "Check the inbox for replies (IMAP)",
     PURGE_JOB_ID: "Forget old Idempotency-Keys",
     PURGE_SESSIONS_JOB_ID: "Forget expired dashboard sessions",
+    webhook_jobs.JOB_ID: "Deliver webhooks",
 }
 
 
@@ -158,7 +161,13 @@ def _system_page(request: Request, **results: CheckResult | None) -> Response:
         smtp_result=results.get("smtp_result"),
         imap_result=results.get("imap_result"),
         oauth=_oauth(request, settings),
+        webhooks=_webhooks(request),
     )
+
+
+def _webhooks(request: Request) -> list[tuple[Any, list[Any]]]:
+    with session_scope(request.app.state.engine) as db:
+        return webhooks.overview(db)
 
 
 def _oauth(request: Request, settings: Settings) -> dict[str, Any] | None:
