@@ -53,8 +53,13 @@ _FETCH_FLAGS = re.compile(rb"UID (\d+) FLAGS \(([^)]*)\)|FLAGS \(([^)]*)\) UID (
 class Dovecot:
     """One Dovecot master process; `start()`, `add_user()`, `stop()`."""
 
-    def __init__(self, tls: TlsMaterial) -> None:
+    def __init__(
+        self, tls: TlsMaterial, *, passdb: str | None = None, mechanisms: str = "plain login"
+    ) -> None:
         self.tls = tls
+        # The passdb block's body (driver and args); default: every user, one password.
+        self.passdb = passdb
+        self.mechanisms = mechanisms
         self.host = HOST
         self.port = 0
         self.tls_port = 0
@@ -164,7 +169,7 @@ ssl = yes
 ssl_cert = <{root}/server.pem
 ssl_key = <{root}/server.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {self.mechanisms}
 auth_failure_delay = 0
 first_valid_uid = 1
 {users}service anvil {{
@@ -173,14 +178,19 @@ first_valid_uid = 1
   }}
 }}
 passdb {{
-  driver = static
-  args = password={self.password}
+{self.passdb or f"  driver = static{chr(10)}  args = password={self.password}"}
 }}
 userdb {{
   driver = static
   args = {mail_user} home={root}/mail/%u
 }}
 mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  mailbox "Sent Items" {{
+    special_use = \\Sent
+  }}
+}}
 service imap-login {{
 {chroot}  inet_listener imap {{
     port = {self.port}
@@ -278,6 +288,13 @@ class ImapAccount:
                 names = match.group(2) if match.group(1) else match.group(3)
                 result[int(uid)] = set(names.decode().split()) - {"\\Recent"}
         return result
+
+    async def bodies(self, folder: str = "INBOX") -> list[bytes]:
+        """The exact bytes of every message in `folder`, by ascending UID."""
+        async with self.connect() as client:
+            _ok(await client.select(encode_mailbox_name(folder)), "SELECT")
+            response = _ok(await client.uid("fetch", "1:*", "(BODY.PEEK[])"), "FETCH")
+        return [bytes(item) for item in response.lines if type(item) is bytearray]
 
     async def uids(self, folder: str = "INBOX") -> list[int]:
         return sorted(await self.flags(folder))

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     imap_ca_file: Path | None = None
     # Polls that try a message whose handling raises, before it is quarantined.
     imap_max_tries: int = Field(default=3, ge=1, le=100)
+    # A copy of every sent email goes to the mailbox's Sent folder: the one flagged \\Sent
+    # (RFC 6154), else the folder of this name. Off for a provider whose SMTP already files
+    # one there (the copy job also skips a message whose Message-ID is already there).
+    imap_sent_copies: bool = True
+    imap_sent_folder: str = "Sent"
 
     # How SMTP and IMAP sign in: a password, or OAuth2 (XOAUTH2) with the token stored by
     # `decline mailbox login`.

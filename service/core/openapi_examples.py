@@ -405,6 +405,7 @@ EXAMPLES: dict[str, OperationExamples] = {
                 "imap": None,
                 "outbox": {"claimed": 2, "sent": 2, "retried": 0, "failed": 0, "canceled": 0},
                 "follow_ups": {"reminders_queued": 1},
+                "sent_copies": None,
                 "idempotency_keys_purged": 0,
                 "dashboard_sessions_purged": 0,
             }

@@ -14,7 +14,7 @@ import re
 import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import aioimaplib
 
@@ -57,7 +57,7 @@ class ImapSession:
         self.timeout = settings.imap_timeout_seconds
         self.client: Any = None
 
-    async def __aenter__(self) -> ImapSession:
+    async def __aenter__(self) -> Self:
         try:
             await self._connect()
         except BaseException:
