@@ -9,12 +9,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from service.jobs import build_scheduler
+from service.jobs import build_scheduler, run_due
+from service.models import MessageStatus
 from service.outbox.service import Outbox
 from service.sent_copies.jobs import JOB_ID, copy_sent
 from tests.cli.test_commands import _env, _run
 from tests.imap_server import ImapAccount
 from tests.outbox.factories import get_message, make_decline
+from tests.peers import free_port
 from tests.sent_copies.test_copy_to_sent import copy_settings, sent_decline
 from tests.smtp_sink import SmtpServer
 
@@ -46,6 +48,22 @@ async def test_run_due_sends_then_copies_in_one_pass(
     went_out = smtp_server.sink.received[0].content
     assert await imap_server.bodies("Sent Items") == [went_out] == [get_message(engine, mid).raw]
     assert imap_server.password not in result.stdout + result.stderr
+
+
+async def test_an_imap_server_that_is_down_never_holds_up_delivery(
+    engine: Engine, tmp_path: Path, imap_server: ImapAccount, smtp_server: SmtpServer
+) -> None:
+    _, [mid] = make_decline(engine, ["charles@engines.example"])
+    settings = copy_settings(engine, tmp_path, imap_server, smtp_server, imap_port=free_port())
+    outbox = Outbox.from_settings(engine=engine, settings=settings)
+    try:
+        summary = await run_due(outbox=outbox)
+    finally:
+        await outbox.close()
+
+    assert summary["outbox"]["sent"] == 1 and len(smtp_server.sink.received) == 1
+    assert get_message(engine, mid).status == MessageStatus.sent
+    assert summary["sent_copies"]["failed"] == 1 and "error" in summary["imap"]
 
 
 async def test_two_copiers_at_once_file_each_message_once(
