@@ -2,14 +2,18 @@
 
 `Dovecot` runs one `dovecot -F` master in its own directory, with a plain listener and an
 implicit-TLS one (certificate from the shared trustme CA, `tls_material`) and maildir
-storage. Any user name logs in with the server's password (a static passdb: a passwd-file
-is re-read at most once a second, too slow for a user per test), and gets its own empty
-mail. Failed logins are not penalised (the anvil penalty would slow every later login
-from 127.0.0.1). It listens ~15 ms after the spawn (`startup_seconds`); stopping takes ~1 s
-(the master waits for its children), hence one server per session.
+storage; a folder named "Sent Items", once created, is flagged \\Sent (RFC 6154 special
+use), other folders are not. Any user name logs in with the server's password (a static
+passdb: a passwd-file is re-read at most once a second, too slow for a user per test), and
+gets its own empty mail. Failed logins are not penalised (the anvil penalty would slow
+every later login from 127.0.0.1). It listens ~15 ms after the spawn (`startup_seconds`);
+stopping takes ~1 s (the master waits for its children), hence one server per session.
 `ImapAccount` is one user on it, with a small aioimaplib client for what tests do beside
 the code under test: APPEND, read flags and UIDs, create or recreate a folder (a new
 UIDVALIDITY), and `settings_overrides()` for the DECLINE_IMAP_* settings.
+
+`Dovecot(passdb=..., mechanisms=...)` swaps the sign-in (e.g. the oauth2 passdb of
+tests/mailbox_auth).
 
 Fixtures: `dovecot` (one server per test session, i.e. per xdist worker) and `imap_server`
 (a fresh user, hence fresh, empty mailboxes, for each test). A test module imports both.
