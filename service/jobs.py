@@ -16,6 +16,7 @@ from service.follow_ups import jobs as follow_up_jobs
 from service.inbound import jobs as inbound_jobs
 from service.outbox import jobs as outbox_jobs
 from service.outbox.service import Outbox
+from service.sent_copies import jobs as sent_copy_jobs
 from service.webhooks import jobs as webhook_jobs
 
 PURGE_JOB_ID = "declines.purge_idempotency_keys"
@@ -33,6 +34,9 @@ async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, A
     if reminders:
         more = await outbox_jobs.deliver_due(outbox, now=now)
         delivered = {key: delivered[key] + more[key] for key in delivered}
+    # After the sends are recorded, so this pass's mail is copied too; IMAP trouble here
+    # only delays the copies.
+    copies = await sent_copy_jobs.copy_sent(engine=engine, settings=settings, now=now)
     # Last: the events every step above recorded go out in this same pass.
     hooks = await webhook_jobs.deliver_due(engine=engine, settings=settings, now=now)
     purged = await purge_expired_idempotency_keys(outbox=outbox)
@@ -41,6 +45,7 @@ async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, A
         "outbox": delivered,
         "follow_ups": {"reminders_queued": reminders},
         "webhooks": hooks,
+        "sent_copies": copies,
         "idempotency_keys_purged": purged,
         "dashboard_sessions_purged": await purge_expired_sessions(outbox=outbox),
     }
@@ -62,6 +67,11 @@ async def poll_inbox_and_wake(outbox: Outbox) -> dict[str, Any] | None:
     if summary and summary.get("used"):
         outbox.wake()
     return summary
+
+
+async def copy_sent_mail(outbox: Outbox) -> dict[str, Any] | None:
+    """The scheduler's Sent-copy job."""
+    return await sent_copy_jobs.copy_sent(engine=outbox.engine, settings=outbox.settings)
 
 
 async def purge_expired_idempotency_keys(*, outbox: Outbox) -> int:
@@ -129,6 +139,15 @@ def build_scheduler(*, outbox: Outbox, settings: Settings) -> AsyncIOScheduler:
             seconds=settings.imap_poll_seconds,
             id=inbound_jobs.JOB_ID,
             next_run_time=utcnow(),
+            **every,
+        )
+    if sent_copy_jobs.enabled(settings):
+        scheduler.add_job(
+            copy_sent_mail,
+            "interval",
+            args=[outbox],
+            seconds=settings.imap_poll_seconds,
+            id=sent_copy_jobs.JOB_ID,
             **every,
         )
     scheduler.add_job(

@@ -402,3 +402,26 @@ class WebhookDelivery(SQLModel, table=True):
     response_codes: list[int | None] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- Copies in the candidate's Sent folder (migration 0010) ---
+
+
+class SentCopy(SQLModel, table=True):
+    """The copy of one sent message in the mailbox's Sent folder: APPENDed once, retried
+    with backoff while the IMAP server refuses. A row exists once the copy job saw the
+    message sent; `copied_at` set means it is there."""
+
+    __tablename__ = "sent_copies"
+    __table_args__ = (Index("ix_sent_copies_due", "copied_at", "next_attempt_at"),)
+
+    message_id: str = Field(foreign_key="messages.id", primary_key=True, max_length=36)
+    copied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    folder: str | None = Field(default=None, max_length=1000)  # where it was put
+    tries: int = 0  # APPENDs that failed so far
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=2000)
+    # One copier at a time per message, across replicas: the claim's token and lease.
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claim_token: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

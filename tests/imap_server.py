@@ -2,14 +2,18 @@
 
 `Dovecot` runs one `dovecot -F` master in its own directory, with a plain listener and an
 implicit-TLS one (certificate from the shared trustme CA, `tls_material`) and maildir
-storage. Any user name logs in with the server's password (a static passdb: a passwd-file
-is re-read at most once a second, too slow for a user per test), and gets its own empty
-mail. Failed logins are not penalised (the anvil penalty would slow every later login
-from 127.0.0.1). It listens ~15 ms after the spawn (`startup_seconds`); stopping takes ~1 s
-(the master waits for its children), hence one server per session.
+storage; a folder named "Sent Items", once created, is flagged \\Sent (RFC 6154 special
+use), other folders are not. Any user name logs in with the server's password (a static
+passdb: a passwd-file is re-read at most once a second, too slow for a user per test), and
+gets its own empty mail. Failed logins are not penalised (the anvil penalty would slow
+every later login from 127.0.0.1). It listens ~15 ms after the spawn (`startup_seconds`);
+stopping takes ~1 s (the master waits for its children), hence one server per session.
 `ImapAccount` is one user on it, with a small aioimaplib client for what tests do beside
 the code under test: APPEND, read flags and UIDs, create or recreate a folder (a new
 UIDVALIDITY), and `settings_overrides()` for the DECLINE_IMAP_* settings.
+
+`Dovecot(passdb=..., mechanisms=...)` swaps the sign-in (e.g. the oauth2 passdb of
+tests/mailbox_auth).
 
 Fixtures: `dovecot` (one server per test session, i.e. per xdist worker) and `imap_server`
 (a fresh user, hence fresh, empty mailboxes, for each test). A test module imports both.
@@ -53,8 +57,13 @@ _FETCH_FLAGS = re.compile(rb"UID (\d+) FLAGS \(([^)]*)\)|FLAGS \(([^)]*)\) UID (
 class Dovecot:
     """One Dovecot master process; `start()`, `add_user()`, `stop()`."""
 
-    def __init__(self, tls: TlsMaterial) -> None:
+    def __init__(
+        self, tls: TlsMaterial, *, passdb: str | None = None, mechanisms: str = "plain login"
+    ) -> None:
         self.tls = tls
+        # The passdb block's body (driver and args); default: every user, one password.
+        self.passdb = passdb
+        self.mechanisms = mechanisms
         self.host = HOST
         self.port = 0
         self.tls_port = 0
@@ -164,7 +173,7 @@ ssl = yes
 ssl_cert = <{root}/server.pem
 ssl_key = <{root}/server.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {self.mechanisms}
 auth_failure_delay = 0
 first_valid_uid = 1
 {users}service anvil {{
@@ -173,14 +182,19 @@ first_valid_uid = 1
   }}
 }}
 passdb {{
-  driver = static
-  args = password={self.password}
+{self.passdb or f"  driver = static{chr(10)}  args = password={self.password}"}
 }}
 userdb {{
   driver = static
   args = {mail_user} home={root}/mail/%u
 }}
 mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  mailbox "Sent Items" {{
+    special_use = \\Sent
+  }}
+}}
 service imap-login {{
 {chroot}  inet_listener imap {{
     port = {self.port}
@@ -278,6 +292,13 @@ class ImapAccount:
                 names = match.group(2) if match.group(1) else match.group(3)
                 result[int(uid)] = set(names.decode().split()) - {"\\Recent"}
         return result
+
+    async def bodies(self, folder: str = "INBOX") -> list[bytes]:
+        """The exact bytes of every message in `folder`, by ascending UID."""
+        async with self.connect() as client:
+            _ok(await client.select(encode_mailbox_name(folder)), "SELECT")
+            response = _ok(await client.uid("fetch", "1:*", "(BODY.PEEK[])"), "FETCH")
+        return [bytes(item) for item in response.lines if type(item) is bytearray]
 
     async def uids(self, folder: str = "INBOX") -> list[int]:
         return sorted(await self.flags(folder))

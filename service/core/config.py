@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     # candidate's address, bounces and out-of-office notes go to MAIL_FROM's mailbox (the
     # envelope sender) while people reply to the candidate's (Reply-To).
     imap_accounts: list[ImapAccount] = Field(default_factory=list)
+    # A copy of every sent email goes to the mailbox's Sent folder: the one flagged \\Sent
+    # (RFC 6154), else the folder of this name. Off for a provider whose SMTP already files
+    # one there (the copy job also skips a message whose Message-ID is already there).
+    imap_sent_copies: bool = True
+    imap_sent_folder: str = "Sent"
 
     # How SMTP and IMAP sign in: a password, or OAuth2 (XOAUTH2) with the token stored by
     # `decline mailbox login`.

@@ -466,6 +466,7 @@ EXAMPLES: dict[str, OperationExamples] = {
                 "outbox": {"claimed": 2, "sent": 2, "retried": 0, "failed": 0, "canceled": 0},
                 "follow_ups": {"reminders_queued": 1},
                 "webhooks": {"claimed": 3, "delivered": 3, "retried": 0, "failed": 0},
+                "sent_copies": None,
                 "idempotency_keys_purged": 0,
                 "dashboard_sessions_purged": 0,
             }

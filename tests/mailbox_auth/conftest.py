@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from tests.imap_server import DOVECOT, Dovecot
 from tests.mailbox_auth.oauth_server import OAuthServer, Provider
-from tests.peers import free_port
-from tests.smtp_sink import SERVER_NAME, Sink
+from tests.peers import free_port, missing_peer
+from tests.smtp_sink import SERVER_NAME, Sink, TlsMaterial
 
 
 class XOAuth2Sink(Sink):
@@ -72,3 +74,30 @@ def xoauth2_smtp(provider: Provider) -> Iterator[tuple[XOAuth2Sink, dict[str, An
         },
     )
     controller.stop()
+
+
+def _oauth2_passdb(root: Path, server: OAuthServer) -> str:
+    """Dovecot's oauth2 passdb, asking the local provider about each token (RFC 7662)."""
+    conf = root / "dovecot-oauth2.conf.ext"
+    conf.write_text(
+        f"introspection_url = {server.url}/introspect\n"
+        "introspection_mode = post\n"
+        "username_attribute = username\n"
+        "active_attribute = active\n"
+        "active_value = true\n"
+    )
+    conf.chmod(0o644)
+    return f"  driver = oauth2\n  mechanisms = xoauth2 oauthbearer plain\n  args = {conf}"
+
+
+@pytest.fixture
+def oauth_dovecot(tls_material: TlsMaterial, oauth_server: OAuthServer) -> Iterator[Dovecot]:
+    """A Dovecot whose only sign-in is an OAuth2 access token the provider says is active."""
+    if not DOVECOT.exists():
+        missing_peer("Dovecot", "apt-get install -y dovecot-imapd")
+    server = Dovecot(tls_material, mechanisms="plain xoauth2 oauthbearer")
+    server.passdb = _oauth2_passdb(server.root, oauth_server)
+    try:
+        yield server.start()
+    finally:
+        server.cleanup()

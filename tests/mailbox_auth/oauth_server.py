@@ -25,6 +25,7 @@ class Provider:
     grants: list[str] = field(default_factory=list)  # grant_type of every token request
     pending_polls: int = 1  # device flow: answer authorization_pending this often first
     devices: dict[str, int] = field(default_factory=dict)
+    introspections: list[bool] = field(default_factory=list)  # what each one answered
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -64,9 +65,10 @@ class Provider:
                 "interval": 1,
                 "expires_in": 60,
             }
-        if path == "/introspect":
-            token = form.get("token", "")
-            if self.valid(token):
+        if path == "/introspect":  # RFC 7662, as Dovecot's `introspection_mode = post` asks
+            active = self.valid(form.get("token", ""))
+            self.introspections.append(active)
+            if active:
                 return 200, {"active": True, "username": self.user}
             return 200, {"active": False}
         if path != "/token":

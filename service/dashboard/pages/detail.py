@@ -15,6 +15,8 @@ from service.dashboard.render import page
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
 from service.models import InboundKind
+from service.sent_copies import jobs as sent_copy_jobs
+from service.sent_copies import service as copies
 
 router = APIRouter()
 
@@ -78,10 +80,13 @@ def decline(
 
 
 @router.get("/messages/{message_id}")
-def message_view(message_id: str, request: Request, _: AdminDep, db: SessionDep) -> Response:
+def message_view(
+    message_id: str, request: Request, _: AdminDep, db: SessionDep, settings: SettingsDep
+) -> Response:
     found = detail_queries.outgoing(db, message_id)
     message = found.message
     kind = "Call reminder" if message.kind == "reminder" else "Email"
+    copying = sent_copy_jobs.enabled(settings)
     response = page(
         request,
         "mail_view.html",
@@ -95,6 +100,7 @@ def message_view(message_id: str, request: Request, _: AdminDep, db: SessionDep)
             ("Sent", message.sent_at),
             ("Attempts", str(message.attempts)),
             ("Last SMTP reply or error", message.last_error or ""),
+            ("Copy in Sent", copies.copy_state(db, message) if copying else None),
         ],
         chip=message.status,
         parts=detail_queries.mail_parts(message.raw),

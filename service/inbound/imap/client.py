@@ -14,12 +14,12 @@ import re
 import ssl
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import aioimaplib
 
 from service.core.config import ImapSecurity, MailAuth, Settings
-from service.mailbox_auth import SignInProblem, token_source
+from service.mailbox_auth import SignInProblem, token_source, xoauth2_string
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class ImapSession:
         self.timeout = settings.imap_timeout_seconds
         self.client: Any = None
 
-    async def __aenter__(self) -> ImapSession:
+    async def __aenter__(self) -> Self:
         try:
             await self._connect()
         except BaseException:
@@ -98,14 +98,29 @@ class ImapSession:
         user = self.settings.imap_username or self.settings.oauth_account
         try:
             token = await tokens.access_token()
-            response = await self._run("AUTHENTICATE", self.client.xoauth2(user, token))
+            response = await self._run("AUTHENTICATE", self._xoauth2(user, token))
             if response.result != "OK":
                 token = await tokens.access_token(rejected=token)
-                response = await self._run("AUTHENTICATE", self.client.xoauth2(user, token))
+                response = await self._run("AUTHENTICATE", self._xoauth2(user, token))
         except SignInProblem as exc:
             raise ImapError(f"IMAP {self.host}:{self.port}: sign-in: {exc}") from None
         if response.result != "OK":
             raise self._error(f"XOAUTH2 sign-in as {user!r} refused", response)
+
+    async def _xoauth2(self, user: str, token: str) -> Any:
+        """AUTHENTICATE XOAUTH2 that ends on a refused token too. A server that refuses one
+        sends a challenge (a JSON error) and waits for an empty answer before its NO;
+        aioimaplib's own `xoauth2` never answers it and hangs until the timeout."""
+        protocol = self.client.protocol
+        initial = xoauth2_string(user, token)
+        command = _SaslCommand(
+            "AUTHENTICATE", protocol.new_tag(), "XOAUTH2", initial, loop=protocol.loop
+        )
+        command.transport = protocol.transport
+        response = await asyncio.wait_for(protocol.execute(command, scrub=initial), self.timeout)
+        if response.result == "OK":
+            protocol.state = aioimaplib.AUTH
+        return response
 
     async def select(self, folder: str) -> Selected:
         name = encode_mailbox_name(folder)
@@ -204,6 +219,17 @@ class ImapSession:
     def _scrub(self, message: str) -> str:
         password = self.settings.imap_password
         return message.replace(password, "***") if password else message
+
+
+class _SaslCommand(aioimaplib.Command):
+    """A SASL exchange with one step: any challenge is answered with an empty line."""
+
+    transport: Any = None
+
+    def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
+        if line.startswith(b"+") and self.transport is not None:
+            self.transport.write(b"\r\n")  # "no more": the server then says NO
+        super().append_to_resp(line, result)
 
 
 def _text_lines(response: Any) -> list[bytes]:

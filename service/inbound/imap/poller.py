@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.core import metrics
-from service.core.config import Settings
+from service.core.config import MailAuth, Settings
 from service.core.db import session_scope, utcnow
 from service.inbound.imap import failures
 from service.inbound.imap.claim import Claim, LeaseLost, claim_for
@@ -61,7 +61,7 @@ async def poll_mailbox(
     """Hand each message new since the last poll to `handle`; see the package docstring."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    _require_configured(settings)
+    require_configured(settings)
     key = mailbox_key(settings)
     claim = claim_for(engine, key, _lease_seconds(settings))
     if not await claim.acquire():
@@ -92,7 +92,7 @@ async def poll_mailbox(
 
 async def check_connection(settings: Settings) -> str:
     """Log in and select the folder: a one-line description, or ImapError saying why not."""
-    _require_configured(settings)
+    require_configured(settings)
     async with ImapSession(settings) as imap:
         selected = await imap.select(settings.imap_folder)
     return (
@@ -215,16 +215,15 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
-def _require_configured(settings: Settings) -> None:
-    missing = [
-        name
-        for name, value in (
-            ("DECLINE_IMAP_HOST", settings.imap_host),
-            ("DECLINE_IMAP_USERNAME", settings.imap_username),
-            ("DECLINE_IMAP_PASSWORD", settings.imap_password),
-        )
-        if not value
+def require_configured(settings: Settings) -> None:
+    """Raise ImapError naming what is missing; an OAuth2 mailbox needs no password."""
+    needed = [
+        ("DECLINE_IMAP_HOST", settings.imap_host),
+        ("DECLINE_IMAP_USERNAME", settings.imap_username or settings.oauth_account),
     ]
+    if settings.mail_auth is not MailAuth.xoauth2:
+        needed.append(("DECLINE_IMAP_PASSWORD", settings.imap_password))
+    missing = [name for name, value in needed if not value]
     if missing:
         raise ImapError(f"IMAP is not configured: set {', '.join(missing)}")
 
