@@ -347,3 +347,20 @@ class MailboxToken(SQLModel, table=True):
     # Why the stored sign-in no longer works (e.g. revoked); cleared by a new login.
     problem: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Erasure audit (migration 0010) ---
+
+
+class Erasure(SQLModel, table=True):
+    """That personal data was erased, by whom and how much: never whose. No email, name or
+    hash of one is kept, so the audit trail cannot be searched for a person either."""
+
+    __tablename__ = "erasures"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    erased_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=16)  # api | cli | retention
+    # The key that asked, for `api`; not a foreign key, so the audit outlives the key.
+    api_key_id: str | None = Field(default=None, max_length=36)
+    counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # rows per table, files

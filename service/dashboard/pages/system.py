@@ -31,6 +31,7 @@ from service.jobs import PURGE_JOB_ID, PURGE_SESSIONS_JOB_ID
 from service.mailbox_auth import sign_in_problem
 from service.mailbox_auth.providers import provider_for
 from service.outbox import jobs as outbox_jobs
+from service.privacy import jobs as privacy_jobs
 
 router = APIRouter()
 
@@ -44,6 +45,7 @@ JOB_NAMES = {
     inbound_jobs.JOB_ID: "Check the inbox for replies (IMAP)",
     PURGE_JOB_ID: "Forget old Idempotency-Keys",
     PURGE_SESSIONS_JOB_ID: "Forget expired dashboard sessions",
+    privacy_jobs.JOB_ID: "Erase closed declines past DECLINE_RETENTION_DAYS",
 }
 
 
