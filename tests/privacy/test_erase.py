@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from service.models import Erasure
+from service.models import Erasure, ImapFailure, ImapMailbox
 from tests.factories import auth, new_api_key
+from tests.inbound.posting import post_inbound
 from tests.privacy.holdings import ADA, GRACE, details, make_holdings, mentions, row_counts
 
 
@@ -91,3 +92,43 @@ def test_an_address_that_is_no_email_is_refused(client: TestClient, token: str) 
     response = client.delete("/v1/candidates/not-an-address", headers=auth(token))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "path.email"
+
+
+def test_mail_about_their_contacts_that_matched_nothing_goes_too(
+    client: TestClient, token: str, engine: Engine
+) -> None:
+    make_holdings(client, token, ADA, key="ada-1")
+    make_holdings(client, token, GRACE, key="grace-1")
+    forwarded = (
+        b"From: Assistant <assistant@elsewhere.example>\r\n"
+        b"To: declines@mailer.example\r\n"
+        b"Subject: Fwd: a note\r\n"
+        b"Message-ID: <fwd-1@elsewhere.example>\r\n\r\n"
+        b"Forwarding on behalf of Mary Somerville <mary@engines.example>.\r\n"
+    )
+    assert post_inbound(client, token, forwarded)["classification"] == "unmatched"
+    _quarantine(  # set aside unread by the IMAP poller
+        engine,
+        b"To: mary@engines.example\r\n\r\nhello\r\n",
+        b"To: howard@harvard.example\r\n\r\nhello\r\n",
+    )
+
+    response = client.delete("/v1/candidates/ada@home.example", headers=auth(token))
+
+    assert response.json()["counts"]["inbound_messages"] == 2
+    assert response.json()["counts"]["imap_failures"] == 1
+    assert mentions(engine, details(ADA)) == []
+    assert "imap_failures.raw: howard@harvard.example" in mentions(engine, details(GRACE))
+
+
+def _quarantine(engine: Engine, *raws: bytes) -> None:
+    """Messages whose handling failed, kept raw as the IMAP poller keeps them."""
+    with Session(engine) as session:
+        session.add(ImapMailbox(key="m" * 64))
+        session.flush()
+        for uid, raw in enumerate(raws, start=1):
+            failure = ImapFailure(
+                mailbox_key="m" * 64, mailbox="inbox", uidvalidity=1, uid=uid, raw=raw, error="x"
+            )
+            session.add(failure)
+        session.commit()
