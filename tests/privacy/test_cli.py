@@ -4,6 +4,9 @@ files too, says 4 when nothing is held."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,7 +14,7 @@ from sqlmodel import Session
 
 from service.core.db import make_engine
 from service.models import Erasure
-from tests.cli.test_commands import _env, _run
+from tests.cli.test_commands import DECLINE, _env, _run
 from tests.privacy.holdings import ADA, GRACE, details, mentions
 
 
@@ -61,3 +64,29 @@ def test_erase_asks_first_then_erases_rows_and_kept_files(
     assert "declines 1" in in_words.stdout and "contacts 2" in in_words.stdout
     assert "no personal data" in in_words.stdout
     assert not list(capture.glob("*.eml"))
+
+
+def test_at_a_terminal_erase_says_what_goes_and_waits_for_yes(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = _env(tmp_path, database_url)
+    _send(tmp_path, env, ADA)
+    main, terminal = pty.openpty()
+    try:
+        with subprocess.Popen(
+            [DECLINE, "erase", "ada@home.example"],
+            env=env,
+            cwd=tmp_path,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as process:
+            os.write(main, b"n\n")
+            out, err = process.communicate(timeout=60)
+    finally:
+        os.close(main)
+        os.close(terminal)
+    assert process.returncode == 5, err
+    assert b"Erase 1 declines, 2 contacts and 2 kept messages" in out
+    assert b"nothing erased" in err
+    assert len(list((tmp_path / "capture").glob("*.eml"))) == 2
