@@ -9,7 +9,7 @@ and no personal data, make the audit row. A table added later gets a step of one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -250,7 +250,14 @@ STEPS: list[Step] = [
 ]
 
 
-def erase(*, session: Session, held: Held, actor: str, api_key: ApiKey | None = None) -> Erasure:
+def erase(
+    *,
+    session: Session,
+    held: Held,
+    actor: str,
+    api_key: ApiKey | None = None,
+    steps: Sequence[Step] = STEPS,
+) -> Erasure:
     """Run every step on `held` and record the audit row (flush only)."""
     # Lock the declines first, in id order: the outbox's recorder locks them the same way.
     session.execute(
@@ -259,7 +266,7 @@ def erase(*, session: Session, held: Held, actor: str, api_key: ApiKey | None = 
         .order_by(col(Decline.id))
         .with_for_update()
     ).all()
-    counts = {step.name: step.run(session, held) for step in STEPS}
+    counts = {step.name: step.run(session, held) for step in steps}
     audit = Erasure(
         actor=actor, api_key_id=api_key.id if api_key is not None else None, counts=counts
     )
