@@ -34,6 +34,7 @@ from service.jobs import build_scheduler
 from service.jobs_router import router as jobs_router
 from service.mailbox_auth import sign_in_problem
 from service.outbox.service import Outbox
+from service.privacy.router import router as privacy_router
 from service.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("decline")
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, scheduler: bool = True) -> F
     app.include_router(jobs_router)
     app.include_router(exports_router)
     app.include_router(webhooks_router)
+    app.include_router(privacy_router)
     _add_health_routes(app)
     dashboard.install(app)
     return app

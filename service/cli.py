@@ -365,6 +365,10 @@ from service.people_cli import register as _register_people  # noqa: E402
 
 _register_people(app)
 
+from service.privacy.cli import register as _register_privacy  # noqa: E402
+
+_register_privacy(app)
+
 
 def main() -> None:
     """The console script."""

@@ -16,6 +16,7 @@ from service.follow_ups import jobs as follow_up_jobs
 from service.inbound import jobs as inbound_jobs
 from service.outbox import jobs as outbox_jobs
 from service.outbox.service import Outbox
+from service.privacy import jobs as privacy_jobs
 from service.sent_copies import jobs as sent_copy_jobs
 from service.webhooks import jobs as webhook_jobs
 
@@ -48,6 +49,9 @@ async def run_due(*, outbox: Outbox, now: datetime | None = None) -> dict[str, A
         "sent_copies": copies,
         "idempotency_keys_purged": purged,
         "dashboard_sessions_purged": await purge_expired_sessions(outbox=outbox),
+        "declines_purged": await privacy_jobs.purge_expired_declines(
+            engine=engine, settings=settings
+        ),
     }
 
 
@@ -166,4 +170,14 @@ def build_scheduler(*, outbox: Outbox, settings: Settings) -> AsyncIOScheduler:
         id=PURGE_SESSIONS_JOB_ID,
         **every,
     )
+    if settings.retention_days is not None:
+        scheduler.add_job(
+            privacy_jobs.purge_expired_declines,
+            "interval",
+            kwargs={"engine": outbox.engine, "settings": settings},
+            hours=1,
+            id=privacy_jobs.JOB_ID,
+            next_run_time=utcnow(),
+            **every,
+        )
     return scheduler

@@ -388,6 +388,9 @@ class WebhookDelivery(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=40)  # msg_<32 hex>
     endpoint_id: str = Field(foreign_key="webhook_endpoints.id", max_length=36)
+    # The decline the event is about: what an erasure of its candidate removes. No foreign
+    # key: a delivery may outlive its decline's rows until the erasure reaches it.
+    decline_id: str = Field(index=True, max_length=36)
     event_type: str = Field(max_length=40)
     payload: str  # the JSON body, byte for byte what every attempt sends
     status: str = Field(default=WebhookDeliveryStatus.pending, max_length=16)
@@ -425,3 +428,20 @@ class SentCopy(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claim_token: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- Erasure audit (migration 0011) ---
+
+
+class Erasure(SQLModel, table=True):
+    """That personal data was erased, by whom and how much: never whose. No email, name or
+    hash of one is kept, so the audit trail cannot be searched for a person either."""
+
+    __tablename__ = "erasures"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    erased_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=16)  # api | cli | retention
+    # The key that asked, for `api`; not a foreign key, so the audit outlives the key.
+    api_key_id: str | None = Field(default=None, max_length=36)
+    counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # rows per table, files

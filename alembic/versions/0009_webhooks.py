@@ -34,6 +34,7 @@ def upgrade() -> None:
         "webhook_deliveries",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("endpoint_id", sa.String(length=36), nullable=False),
+        sa.Column("decline_id", sa.String(length=36), nullable=False),
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("payload", sa.String(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -56,6 +57,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_endpoint", "webhook_deliveries", ["endpoint_id", "created_at"]
     )
+    op.create_index("ix_webhook_deliveries_decline_id", "webhook_deliveries", ["decline_id"])
 
 
 def downgrade() -> None:

@@ -1,7 +1,7 @@
 """Copies of sent messages in the mailbox's Sent folder: one row per message, its state.
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     inbound_parse_timeout_seconds: float = Field(default=10.0, gt=0)
     inbound_parse_workers: int = Field(default=2, ge=1, le=32)
     idempotency_retention_hours: float = Field(default=48.0, ge=24)
+    # Closed declines (no call left to make, nothing waiting to be sent) whose last activity
+    # is older than this many days are erased by the periodic jobs; unset keeps them forever.
+    retention_days: int | None = Field(default=None, ge=1)
     admin_password: str | None = None
     dashboard_session_hours: float = Field(default=12.0, gt=0)
     # Dashboard sign-in attempts let through to the password check: per client address

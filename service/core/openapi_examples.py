@@ -310,6 +310,10 @@ REPEATED = (
 )
 NO_DECLINE = not_found("decline", "4d0c0f5e-0000-4000-8000-000000000000")
 NO_CONTACT = not_found("contact", "9a7e2b10-0000-4000-8000-000000000000")
+CANDIDATE_PROBLEMS = {
+    404: problem(404, "nothing is held about a candidate with this email"),
+    422: invalid("path.email", "String should match pattern '^[^@\\s/]+@[^@\\s/]+$'"),
+}
 LIMIT_PROBLEMS = {422: invalid("query.limit", TOO_MANY)}
 BODY_PROBLEMS = {422: invalid(None, REPEATED)}
 WEBHOOK_ID = "5e2a7c90-3b14-4d8e-9f61-7a0c2d4b8e13"
@@ -397,6 +401,32 @@ EXAMPLES: dict[str, OperationExamples] = {
         },
         problems={404: NO_DECLINE},
     ),
+    "eraseCandidate": OperationExamples(
+        {
+            200: {
+                "id": "e1a5c0d2-3b4f-4a6e-9c8d-7f0b2e4a6c10",
+                "erased_at": "2026-12-21T09:14:03.512004Z",
+                "actor": "api",
+                "counts": {
+                    "files": 0,
+                    "call_attempts": 1,
+                    "inbound_messages": 1,
+                    "imap_failures": 0,
+                    "idempotency_keys": 1,
+                    "follow_ups": 2,
+                    "messages": 3,
+                    "contacts": 2,
+                    "declines": 1,
+                },
+            }
+        },
+        problems=CANDIDATE_PROBLEMS,
+    ),
+    "exportCandidate": OperationExamples(
+        # A zip is binary: the example names its two members rather than show its bytes.
+        {200: "(a zip archive holding data.json and mail.mbox)"},
+        problems=CANDIDATE_PROBLEMS,
+    ),
     "getRawMessage": OperationExamples(
         {200: RAW_MESSAGE},
         problems={404: not_found("message", "c3f1a9e0-0000-4000-8000-000000000000")},
@@ -469,6 +499,7 @@ EXAMPLES: dict[str, OperationExamples] = {
                 "sent_copies": None,
                 "idempotency_keys_purged": 0,
                 "dashboard_sessions_purged": 0,
+                "declines_purged": 0,
             }
         }
     ),

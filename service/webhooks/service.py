@@ -172,6 +172,7 @@ def emit(session: Session, event_type: EventType, data: dict[str, Any], now: dat
         WebhookDelivery(
             id=new_delivery_id(),
             endpoint_id=endpoint_id,
+            decline_id=data["decline_id"],
             event_type=event_type.value,
             payload=body,
             next_attempt_at=now,

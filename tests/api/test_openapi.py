@@ -25,6 +25,8 @@ PINNED_IDS = {
     "POST /v1/declines/{decline_id}/cancel": "cancelDecline",
     "GET /v1/declines/{decline_id}/export.mbox": "exportMbox",
     "GET /v1/messages/{message_id}/raw": "getRawMessage",
+    "DELETE /v1/candidates/{email}": "eraseCandidate",
+    "GET /v1/candidates/{email}/export": "exportCandidate",
     "GET /v1/follow-ups": "listFollowUps",
     "POST /v1/contacts/{contact_id}/calls": "logCall",
     "POST /v1/contacts/{contact_id}/resend": "resendDecline",

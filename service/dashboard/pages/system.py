@@ -31,6 +31,7 @@ from service.jobs import PURGE_JOB_ID, PURGE_SESSIONS_JOB_ID
 from service.mailbox_auth import sign_in_problem
 from service.mailbox_auth.providers import provider_for
 from service.outbox import jobs as outbox_jobs
+from service.privacy import jobs as privacy_jobs
 from service.webhooks import jobs as webhook_jobs
 from service.webhooks import service as webhooks
 
@@ -47,6 +48,7 @@ JOB_NAMES = {
     PURGE_JOB_ID: "Forget old Idempotency-Keys",
     PURGE_SESSIONS_JOB_ID: "Forget expired dashboard sessions",
     webhook_jobs.JOB_ID: "Deliver webhooks",
+    privacy_jobs.JOB_ID: "Erase closed declines past DECLINE_RETENTION_DAYS",
 }
 
 
