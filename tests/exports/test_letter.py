@@ -119,3 +119,26 @@ def test_the_letter_renders_as_a_picture(client: TestClient, token: str, tmp_pat
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(tmp_path / "letter.png", ARTIFACTS / "letter.png")
     assert (ARTIFACTS / "letter.png").stat().st_size > 5000
+
+
+def test_the_longest_decline_still_fits_one_page(client: TestClient, token: str) -> None:
+    from service.declines.validation import PERSONAL_NOTE_MAX
+
+    note = ("I enjoyed every conversation with the team and learned a great deal. " * 20)[
+        :PERSONAL_NOTE_MAX
+    ].rsplit(" ", 1)[0]
+    body = decline_body(
+        personal_note=note,
+        future_interest={"functional_area": "compilers and programming languages"},
+        referral={
+            "name": "Grace Hopper",
+            "email": "grace@home.example",
+            "phone": "+1 212 555 0100",
+            "permission_confirmed": True,
+            "share_with": [0],
+        },
+    )
+    decline = _accepted(client, token, **body)
+    pages, text = _text(_letter(client, token, decline))
+    assert pages == 1
+    assert "Grace Hopper" in text and note[-30:] in " ".join(text.split())
