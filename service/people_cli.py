@@ -2,8 +2,9 @@
 
 They work on the configured database directly (no server needed) and send through the
 outbox, whose claims make them safe next to a running server. Exit codes, for scripts:
-0 done, 1 some message was not sent, 2 usage or configuration (Typer's), 3 invalid input,
-4 not found (or nothing to log), 5 declined at the prompt.
+0 done, 1 some message was not sent, 2 bad input (usage, configuration, an invalid decline
+file; Typer's own usage errors are 2 as well), 3 not found (or nothing to log), 4 not sent
+because the answer at the prompt was no.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,24 +26,41 @@ from sqlmodel import col
 from service.auth import api_keys
 from service.core.config import Settings
 from service.core.db import session_scope, utcnow
-from service.core.errors import Conflict, NotFound
+from service.core.errors import AppError, Conflict, NotFound
 from service.core.migrate import upgrade
 from service.declines import service as declines
 from service.declines.schemas import DeclineCreate
 from service.follow_ups import service as follow_ups
-from service.models import ApiKey, CallOutcome, Contact, FollowUp, FollowUpStatus, Message
+from service.models import (
+    ApiKey,
+    CallOutcome,
+    Contact,
+    FollowUp,
+    FollowUpStatus,
+    Message,
+    MessageKind,
+)
+from service.outbox.policy import Outcome, OutcomeKind
+from service.outbox.transports import BeforeEnd, OutgoingMail, Transport, make_transport
 
-OK, NOT_ALL_SENT, USAGE, INVALID, NOT_FOUND, DECLINED = 0, 1, 2, 3, 4, 5
+OK, NOT_ALL_SENT, BAD_INPUT, NOT_FOUND, DECLINED = 0, 1, 2, 3, 4
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 some message was not sent; 2 bad input (usage, configuration, "
+    "an invalid file); 3 not found; 4 answered no at the prompt, nothing sent."
+)
 CLI_KEY_NAME = "cli"  # the owner of every decline made at this terminal
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def register(app: typer.Typer) -> None:
-    app.command("send")(send)
-    app.command("status")(status)
-    app.command("calls")(calls)
-    app.command("log-call")(log_call)
+    for name, command in (
+        ("send", send),
+        ("status", status),
+        ("calls", calls),
+        ("log-call", log_call),
+    ):
+        app.command(name, epilog=EXIT_CODES)(command)
 
 
 def _open() -> tuple[Settings, Engine]:
@@ -92,13 +111,17 @@ def send(
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         request = read_request(text, "" if file == "-" else Path(file).suffix.lower())
     except OSError as exc:
-        raise _fail(INVALID, f"cannot read {file}: {exc.strerror or exc}") from None
+        raise _fail(BAD_INPUT, f"cannot read {file}: {exc.strerror or exc}") from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise _fail(INVALID, f"{file} is not valid YAML/JSON: {exc}") from None
+        raise _fail(BAD_INPUT, f"{file} is not valid YAML/JSON: {exc}") from None
     except ValidationError as exc:
-        raise _fail(INVALID, f"{file} is not a valid decline:", *field_errors(exc)) from None
+        raise _fail(BAD_INPUT, f"{file} is not a valid decline:", *field_errors(exc)) from None
     settings, engine = _open()
-    preview = declines.preview(request=request, settings=settings, now=utcnow())
+    try:
+        preview = declines.preview(request=request, settings=settings, now=utcnow())
+    except AppError as exc:  # a header that would not read back as written, say
+        engine.dispose()
+        raise _fail(BAD_INPUT, f"{file} is not a valid decline: {exc.detail}") from None
     if not as_json:
         for warning in preview.warnings:
             typer.echo(f"warning: {warning}")
@@ -108,7 +131,7 @@ def send(
     count = len(preview.messages)
     if not yes:
         if not sys.stdin.isatty() or file == "-":
-            raise _fail(DECLINED, "not a terminal: pass --yes to send without asking")
+            raise _fail(BAD_INPUT, "not a terminal: pass --yes to send without asking")
         if not typer.confirm(f"Send {count} messages?", default=False):
             raise _fail(DECLINED, "nothing sent")
     with session_scope(engine) as session:
@@ -119,25 +142,71 @@ def send(
             settings=settings,
             now=utcnow(),
         ).id
-    asyncio.run(_deliver(engine, settings))
+    shown: set[str] = set()
+
+    def progress(message_id: str, to: str, outcome: Outcome) -> None:
+        shown.add(message_id)
+        if not as_json:
+            typer.echo(f"{to}: {_said(outcome)}")
+
+    if not as_json:
+        typer.echo(f"\nSending {count} messages...")
+    asyncio.run(_deliver(engine, settings, decline_id, progress))
     results = _message_results(engine, decline_id)
     engine.dispose()
     if as_json:
         typer.echo(json.dumps({"id": decline_id, "messages": results}))
     else:
         for item in results:
-            mark = "sent" if item["status"] == "sent" else f"{item['status']}: {item['error']}"
-            typer.echo(f"{item['to']}: {mark}")
-        typer.echo(f"decline {decline_id}")
+            if item["id"] not in shown:  # not tried in this pass (a server's took it first)
+                mark = "sent" if item["status"] == "sent" else f"{item['status']}: {item['error']}"
+                typer.echo(f"{item['to']}: {mark}")
+        sent = sum(item["status"] == "sent" for item in results)
+        typer.echo(f"decline {decline_id}: {sent} of {len(results)} sent")
+        if any(item["status"] in ("failed", "bounced") for item in results):
+            typer.echo("An email that could not be sent becomes a call: `decline calls` lists it.")
     if any(item["status"] != "sent" for item in results):
         raise typer.Exit(NOT_ALL_SENT)
 
 
-async def _deliver(engine: Engine, settings: Settings) -> None:
+def _said(outcome: Outcome) -> str:
+    if outcome.kind is OutcomeKind.sent:
+        return "sent"
+    if outcome.kind is OutcomeKind.permanent:
+        return f"failed: {outcome.detail}"
+    return f"not sent yet, will be retried: {outcome.detail}"
+
+
+Progress = Callable[[str, str, Outcome], None]
+
+
+class _Reporting:
+    """The outbox's transport, telling each outcome for one decline's messages as it comes."""
+
+    def __init__(self, inner: Transport, ids: set[str], progress: Progress) -> None:
+        self.inner, self.ids, self.progress = inner, ids, progress
+        self.name = inner.name
+
+    async def send(self, item: OutgoingMail, before_end: BeforeEnd | None = None) -> Outcome:
+        outcome = await self.inner.send(item, before_end)
+        if item.id in self.ids:
+            self.progress(item.id, item.envelope_to, outcome)
+        return outcome
+
+    def new_batch(self) -> None:
+        self.inner.new_batch()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def _deliver(engine: Engine, settings: Settings, decline_id: str, progress: Progress) -> None:
     from service.outbox import jobs as outbox_jobs
     from service.outbox.service import Outbox
 
-    outbox = Outbox.from_settings(engine=engine, settings=settings)
+    ids = {item["id"] for item in _message_results(engine, decline_id)}
+    transport = _Reporting(make_transport(settings), ids, progress)
+    outbox = Outbox(engine=engine, transport=transport, settings=settings)
     try:
         await outbox_jobs.deliver_due(outbox)
     finally:
@@ -145,10 +214,12 @@ async def _deliver(engine: Engine, settings: Settings) -> None:
 
 
 def _message_results(engine: Engine, decline_id: str) -> list[dict[str, Any]]:
+    """The decline emails, one per contact (not the call reminders a failure queues)."""
     with session_scope(engine) as session:
-        rows = session.scalars(
-            select(Message).where(col(Message.decline_id) == decline_id).order_by(col(Message.seq))
-        ).all()
+        query = select(Message).where(
+            col(Message.decline_id) == decline_id, col(Message.kind) == MessageKind.decline
+        )
+        rows = session.scalars(query.order_by(col(Message.created_at), col(Message.id))).all()
         return [
             {"id": m.id, "to": m.envelope_to, "status": m.status, "error": m.last_error}
             for m in rows
@@ -203,6 +274,7 @@ def _decline_row(session: Session, decline: Any) -> dict[str, Any]:
             "replied_at": c.replied_at,
             "call": f.status,
             "call_due_at": f.due_at,
+            "call_attempts": f.call_attempts,
         }
         for c, m, f in session.execute(query).all()
     ]
@@ -275,7 +347,13 @@ def log_call(
                 settings=settings,
                 now=utcnow(),
             )
-            result = {"status": follow_up.status, "due_at": follow_up.due_at}
+            result = {
+                "contact_id": contact_id,
+                "outcome": outcome.value,
+                "attempt": follow_up.call_attempts,
+                "status": follow_up.status,
+                "due_at": follow_up.due_at,
+            }
     except (NotFound, Conflict) as exc:
         raise _fail(NOT_FOUND, str(exc.detail)) from None
     finally:
@@ -284,4 +362,7 @@ def log_call(
         typer.echo(json.dumps(result, default=str))
     else:
         due = f", next attempt {result['due_at']}" if result["status"] == "scheduled" else ""
-        typer.echo(f"call logged: follow-up {result['status']}{due}")
+        typer.echo(
+            f"call {result['attempt']} logged: {outcome.value.replace('_', ' ')}; "
+            f"follow-up {result['status']}{due}"
+        )

@@ -35,3 +35,14 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def require_tool(command: str, how: str) -> str:
+    """The path of a command-line tool the test runs; skip (or fail) without it."""
+    import shutil
+
+    path = shutil.which(command)
+    if path is None:
+        missing_peer(command, how)
+    assert path is not None
+    return path

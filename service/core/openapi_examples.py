@@ -413,6 +413,8 @@ EXAMPLES: dict[str, OperationExamples] = {
                     "inbound_messages": 1,
                     "imap_failures": 0,
                     "idempotency_keys": 1,
+                    "webhook_deliveries": 4,
+                    "sent_copies": 2,
                     "follow_ups": 2,
                     "messages": 3,
                     "contacts": 2,
@@ -426,6 +428,33 @@ EXAMPLES: dict[str, OperationExamples] = {
         # A zip is binary: the example names its two members rather than show its bytes.
         {200: "(a zip archive holding data.json and mail.mbox)"},
         problems=CANDIDATE_PROBLEMS,
+    ),
+    "exportCsv": OperationExamples(
+        {
+            200: "\ufeffdecline_id,created_at,decline_status,company,job_title,requisition_id,"
+            "candidate_name,candidate_email,contact_id,contact_name,contact_role,contact_email,"
+            "contact_phone,message_status,sent_at,last_error,replied_at,call_status,call_due_at,"
+            "call_attempts,last_call_outcome,last_call_at\r\n"
+            f"{DECLINE_ID},{CREATED_AT.replace('Z', '+00:00')},sent,Northwind Analytics,"
+            f"Senior Data Engineer,NW-2231,Priya Raman,priya.raman@example.net,"
+            f"{RECRUITER_SENT['id']},Jordan Lee,recruiter,jordan.lee@northwind.example,"
+            f"'+14155550187,sent,{SENT_AT.replace('Z', '+00:00')},,,scheduled,"
+            f"{DUE_AT.replace('Z', '+00:00')},0,,\r\n"
+        },
+        problems={
+            422: invalid(
+                "query.status",
+                "Input should be 'queued', 'sending', 'sent', 'partly_delivered', 'failed' "
+                "or 'canceled'",
+            )
+        },
+    ),
+    "getLetterPdf": OperationExamples(
+        {200: "%PDF-1.3\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<</Type /Pages ..."},
+        problems={
+            404: NO_CONTACT,
+            422: invalid("query.contact", "Field required"),
+        },
     ),
     "getRawMessage": OperationExamples(
         {200: RAW_MESSAGE},

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import re
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as clock
 from email.message import EmailMessage
 from typing import Any, cast
@@ -26,6 +24,7 @@ from service.declines import service as declines
 from service.declines.schemas import ContactPublic, DeclinePublic
 from service.declines.status import aggregate, shown_decline_status, shown_status
 from service.declines.views import to_public
+from service.exports.mbox import mbox_of
 from service.follow_ups import bounces
 from service.inbound.guard import over_cap
 from service.models import (
@@ -559,37 +558,4 @@ def incoming(session: Session, inbound_id: str) -> Incoming:
 def decline_mbox(session: Session, decline_id: str) -> bytes:
     """Every kept message of a decline, out and in, oldest first, as one mboxrd file."""
     decline = declines.get(session=session, decline_id=decline_id, api_key=None)
-    entries: list[tuple[str, datetime, bytes]] = []
-    for message in session.scalars(
-        select(Message).where(col(Message.decline_id) == decline.id).order_by(col(Message.seq))
-    ):
-        entries.append((message.envelope_from, message.sent_at or message.created_at, message.raw))
-    for record in session.scalars(
-        select(InboundMessage).where(
-            col(InboundMessage.decline_id) == decline.id, col(InboundMessage.raw).is_not(None)
-        )
-    ):
-        if record.raw is not None:
-            entries.append((record.from_address or "", record.received_at, record.raw))
-    entries.sort(key=lambda entry: entry[1])
-    return mboxrd(entries)
-
-
-_QUOTED_FROM = re.compile(rb"^>*From ")
-
-
-def mboxrd(entries: Iterable[tuple[str, datetime, bytes]]) -> bytes:
-    """mboxrd: a `From sender asctime` line before each message, LF line ends, and every body
-    line matching `>*From ` quoted with one more `>` (so a reader can undo it exactly)."""
-    out = bytearray()
-    for sender, at, raw in entries:
-        who = re.sub(r"\s+", "", sender) or "MAILER-DAEMON"
-        stamp = time.asctime(at.astimezone(UTC).timetuple())
-        out += f"From {who} {stamp}\n".encode("ascii", errors="replace")
-        lines = raw.replace(b"\r\n", b"\n").split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        for line in lines:
-            out += (b">" + line if _QUOTED_FROM.match(line) else line) + b"\n"
-        out += b"\n"
-    return bytes(out)
+    return mbox_of(session, [decline.id])

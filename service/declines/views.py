@@ -25,6 +25,19 @@ def to_public(
     ids = [d.id for d in declines]
     if not ids:
         return []
+    contacts, messages, follow_ups = related(session, ids)
+    by_decline: dict[str, list[ContactPublic]] = {i: [] for i in ids}
+    for contact in contacts:
+        by_decline[contact.decline_id].append(
+            _contact(contact, messages[contact.id], follow_ups[contact.id])
+        )
+    return [_decline(d, by_decline[d.id], delivery) for d in declines]
+
+
+def related(
+    session: Session, ids: Sequence[str]
+) -> tuple[Sequence[Contact], dict[str, Message], dict[str, FollowUp]]:
+    """The declines' contacts in order, and each contact's decline email and follow-up."""
     contacts = session.scalars(
         select(Contact).where(col(Contact.decline_id).in_(ids)).order_by(col(Contact.position))
     ).all()
@@ -40,12 +53,7 @@ def to_public(
         f.contact_id: f
         for f in session.scalars(select(FollowUp).where(col(FollowUp.decline_id).in_(ids)))
     }
-    by_decline: dict[str, list[ContactPublic]] = {i: [] for i in ids}
-    for contact in contacts:
-        by_decline[contact.decline_id].append(
-            _contact(contact, messages[contact.id], follow_ups[contact.id])
-        )
-    return [_decline(d, by_decline[d.id], delivery) for d in declines]
+    return contacts, messages, follow_ups
 
 
 def contact_public(session: Session, contact_id: str, *, delivery: str) -> ContactPublic:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ def quote_from_lines(raw: bytes) -> bytes:
 def separator(sender: str, at: datetime) -> bytes:
     """The `From sender asctime` line that starts each message in an mbox."""
     address = "".join(sender.split()) or "MAILER-DAEMON"
-    stamp = at.astimezone(UTC).strftime("%a %b %d %H:%M:%S %Y")
+    stamp = time.asctime(at.astimezone(UTC).timetuple())  # "Tue Nov  3 14:05:09 2026"
     return f"From {address} {stamp}\n".encode("ascii", "replace")
 
 

@@ -24,6 +24,8 @@ PINNED_IDS = {
     "GET /v1/declines/{decline_id}": "getDecline",
     "POST /v1/declines/{decline_id}/cancel": "cancelDecline",
     "GET /v1/declines/{decline_id}/export.mbox": "exportMbox",
+    "GET /v1/declines.csv": "exportCsv",
+    "GET /v1/declines/{decline_id}/letter.pdf": "getLetterPdf",
     "GET /v1/messages/{message_id}/raw": "getRawMessage",
     "DELETE /v1/candidates/{email}": "eraseCandidate",
     "GET /v1/candidates/{email}/export": "exportCandidate",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import mailbox
 import re
 from datetime import UTC, datetime, timedelta
@@ -12,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from service.core.db import session_scope
-from service.dashboard.detail_queries import mboxrd
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
 from tests.dashboard.conftest import Dashboard
@@ -270,6 +271,7 @@ def test_unknown_ids_are_a_readable_404(dashboard: Dashboard) -> None:
         "/dashboard/messages/nope.eml",
         "/dashboard/inbound/nope",
         "/dashboard/inbound/nope.eml",
+        "/dashboard/contacts/nope/letter.pdf",
     ):
         response = dashboard.client.get(url)
         assert response.status_code == 404, url
@@ -289,6 +291,7 @@ def test_every_page_needs_a_session(database_url: str, tmp_path: Path) -> None:
             "/dashboard/messages/x.eml",
             "/dashboard/inbound/x",
             "/dashboard/inbound/x.eml",
+            "/dashboard/contacts/x/letter.pdf",
         ):
             response = client.get(url, follow_redirects=False)
             assert response.status_code == 303, url
@@ -422,13 +425,19 @@ def test_the_mbox_holds_every_message_out_and_in(dashboard: Dashboard, tmp_path:
     assert re.search(rb"^>>From here on", response.content, re.M)
 
 
-def test_mboxrd_quotes_from_lines_and_writes_asctime_envelopes() -> None:
-    raw = b"Subject: x\r\nMessage-ID: <a@b>\r\n\r\nFrom me\r\n>From you\r\nfine\r\n"
-    at = datetime(2026, 11, 3, 14, 5, 9, tzinfo=UTC)
-    out = mboxrd([("bob @example.org", at, raw), ("", at, raw)])
-    assert out.split(b"\n")[0] == b"From bob@example.org Tue Nov  3 14:05:09 2026"
-    assert b"\n>From me\n>>From you\nfine\n\nFrom MAILER-DAEMON " in out
-    assert b"\r" not in out
+def test_each_contact_has_a_printable_letter(dashboard: Dashboard) -> None:
+    decline = create(dashboard)
+    page = dashboard.client.get(f"/dashboard/declines/{decline['id']}").text
+    for contact in decline["contacts"]:
+        link = f'<a href="/dashboard/contacts/{contact["id"]}/letter.pdf">Letter (PDF)</a>'
+        assert link in section(page, contact["id"])
+    mary = decline["contacts"][1]
+    response = dashboard.client.get(f"/dashboard/contacts/{mary['id']}/letter.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1
+    assert "Mary Somerville" in reader.pages[0].extract_text()
 
 
 @pytest.mark.parametrize("path", ["/dashboard/messages/{id}", "/dashboard/messages/{id}.eml"])

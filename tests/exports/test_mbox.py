@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import mailbox
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from service.exports.mbox import KeptMail, entry
 from tests.factories import auth, new_api_key
 from tests.inbound.mail import human_reply
 from tests.inbound.posting import post_inbound, sent_decline
@@ -51,3 +53,11 @@ def test_another_keys_decline_is_not_found(
     other = new_api_key(database_url, name="other")
     response = client.get(f"/v1/declines/{decline['id']}/export.mbox", headers=auth(other))
     assert response.status_code == 404
+
+
+def test_entries_quote_from_lines_and_start_with_asctime_envelopes() -> None:
+    raw = b"Subject: x\r\nMessage-ID: <a@b>\r\n\r\nFrom me\r\n>From you\r\nfine\r\n"
+    at = datetime(2026, 11, 3, 14, 5, 9, tzinfo=UTC)
+    out = entry(KeptMail("bob @example.org", at, raw)) + entry(KeptMail("", at, raw))
+    assert out.split(b"\n")[0] == b"From bob@example.org Tue Nov  3 14:05:09 2026"
+    assert b"\r\n>From me\r\n>>From you\r\nfine\r\n\nFrom MAILER-DAEMON " in out

@@ -120,6 +120,9 @@ def test_the_wheel_carries_migrations_templates_and_static_files(wheel: Path) ->
         "service/_bundled/templates/dashboard/login.html",
         "service/dashboard/static/htmx.min.js",
         "service/dashboard/static/style.css",
+        "service/declines/fonts/DejaVuSerif.ttf",
+        "service/declines/fonts/DejaVuSerif-Bold.ttf",
+        "service/declines/fonts/LICENSE-DejaVu.txt",
     ]
     expected += [
         f"service/_bundled/alembic/versions/{p.name}"
@@ -179,6 +182,13 @@ def test_installed_service_migrates_serves_and_captures_a_decline(
 
             created = client.post("/v1/declines", json=decline_body(), headers=auth(token))
             assert created.status_code == 201, created.text
+            decline = created.json()
+            letter = client.get(
+                f"/v1/declines/{decline['id']}/letter.pdf",
+                params={"contact": decline["contacts"][0]["id"]},
+                headers=auth(token),
+            )
+            assert letter.status_code == 200 and letter.content.startswith(b"%PDF"), letter.text
 
         expected = {c["email"] for c in decline_body()["contacts"]}
 

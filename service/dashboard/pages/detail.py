@@ -7,6 +7,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from service.core.db import utcnow
 from service.core.deps import SessionDep, SettingsDep
 from service.core.errors import NotFound
 from service.dashboard import detail_queries
@@ -14,7 +15,9 @@ from service.dashboard.deps import AdminDep
 from service.dashboard.render import page
 from service.dashboard.security import CSP_MESSAGE_VIEW
 from service.declines import service as declines
-from service.models import InboundKind
+from service.declines.letter_pdf import render_pdf
+from service.declines.printed import printed_letter
+from service.models import Contact, InboundKind
 from service.sent_copies import jobs as sent_copy_jobs
 from service.sent_copies import service as copies
 
@@ -39,6 +42,21 @@ def decline_mbox(decline_id: str, _: AdminDep, db: SessionDep) -> Response:
         data,
         media_type="application/mbox",
         headers={"Content-Disposition": f'attachment; filename="decline-{_safe(decline_id)}.mbox"'},
+    )
+
+
+@router.get("/contacts/{contact_id}/letter.pdf")
+def contact_letter(contact_id: str, _: AdminDep, db: SessionDep) -> Response:
+    contact = db.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"no contact with id {contact_id}")
+    letter = printed_letter(
+        session=db, decline_id=contact.decline_id, contact_id=contact.id, api_key=None, now=utcnow()
+    )
+    return Response(
+        render_pdf(letter),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="letter-{_safe(contact_id)}.pdf"'},
     )
 
 
