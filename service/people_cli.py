@@ -13,6 +13,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -298,14 +299,14 @@ def calls(as_json: JsonFlag = False) -> None:
             limit=100,
             settings=settings,
         )
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "contact_id": i.contact.id,
                 "name": i.contact.name,
                 "phone": i.contact.phone,
                 "company": i.decline.company,
                 "due_at": i.follow_up.due_at,
-                "their_time": str(i.their_time) if i.their_time else None,
+                "their_time": asdict(i.their_time) if i.their_time else None,
                 "attempt": i.attempt,
                 "call_script": i.call_script,
                 "voicemail_script": i.voicemail_script,
@@ -322,7 +323,7 @@ def calls(as_json: JsonFlag = False) -> None:
         typer.echo(f"\n{row['name']} ({row['company']}) {row['phone'] or 'no phone'}")
         typer.echo(f"contact {row['contact_id']}, attempt {row['attempt']}, due {row['due_at']}")
         if row["their_time"]:
-            typer.echo(f"their time: {row['their_time']}")
+            typer.echo(f"their local time: {_their_words(row['their_time'])}")
         typer.echo(f"\nCall script:\n{row['call_script']}")
         if row["voicemail_script"]:
             typer.echo(f"\nVoicemail script:\n{row['voicemail_script']}")
@@ -366,3 +367,15 @@ def log_call(
             f"call {result['attempt']} logged: {outcome.value.replace('_', ' ')}; "
             f"follow-up {result['status']}{due}"
         )
+
+
+def _their_words(their: dict[str, Any]) -> str:
+    """ "09:00 on 9 Dec in Los Angeles, going by their phone number (outside business hours)"."""
+    words = (
+        their["time"] + (f" on {their['day']}" if their["day"] else "") + f" in {their['place']}"
+    )
+    if their["guessed"]:
+        words += ", going by their phone number"
+    if their["outside_hours"]:
+        words += " (outside business hours there)"
+    return words

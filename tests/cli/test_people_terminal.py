@@ -92,6 +92,10 @@ def test_log_call_prints_the_outcome_and_the_call_is_on_record(
     due = json.loads(_run(["calls", "--json"], env, tmp_path).stdout)
     charles = next(c for c in due if c["name"] == "Charles Babbage")
     assert charles["phone"] and "Charles" in charles["call_script"]
+    assert charles["their_time"]["place"] == "London" and charles["their_time"]["guessed"]
+    # People read the same in words, as the dashboard says it.
+    words = _run(["calls"], env, tmp_path).stdout
+    assert "their local time: 09:00 in London, going by their phone number" in words
 
     result = _run(["log-call", charles["contact_id"], "no_answer"], env, tmp_path)
     assert result.returncode == 0, result.stderr
