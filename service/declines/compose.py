@@ -18,7 +18,7 @@ from service.declines.schemas import Candidate, ContactIn, DeclineCreate, Referr
 from service.declines.validation import display_phone
 from service.declines.wording import WORDING
 from service.mail.header_writer import HeaderValue, Mailbox, UnsafeHeader
-from service.mail.message import assemble, mime_body
+from service.mail.message import alternative_bytes, assemble
 from service.templating import render
 
 # A reply prefix already on the invitation's subject (Outlook writes "AW:" in German and
@@ -105,7 +105,7 @@ def compose(
     text = render(template_path(words.language, "decline.txt"), **context)
     html = render(template_path(words.language, "decline.html"), **context)
     try:
-        mail = assemble(fields, mime_body(text, html))
+        mail = assemble(fields, alternative_bytes(text, html))
     except UnsafeHeader as exc:
         raise exc.naming(_sources(exc.header, contact_index)) from None
 
