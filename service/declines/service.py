@@ -30,7 +30,7 @@ from service.declines.schemas import (
     PreviewPublic,
     Referral,
 )
-from service.declines.views import to_public
+from service.declines.views import public_of, to_public
 from service.follow_ups import bounces
 from service.models import (
     ApiKey,
@@ -50,6 +50,24 @@ def accept(
     *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
 ) -> Decline:
     """Store the decline, its contacts and every fully rendered message, ready to send."""
+    return _store(
+        session=session, request=request, api_key=api_key, settings=settings, now=now
+    ).decline
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """The rows one accepted decline wrote, as they are in the session."""
+
+    decline: Decline
+    contacts: list[Contact]
+    messages: list[Message]
+    follow_ups: list[FollowUp]
+
+
+def _store(
+    *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
+) -> _Stored:
     days = request.follow_up_business_days
     decline = Decline(
         api_key_id=api_key.id,
@@ -86,13 +104,15 @@ def accept(
     ]
     session.add_all(contacts)
     session.flush()
-    messages = []
+    messages, follow_ups = [], []
     for index, contact in enumerate(contacts):
         composed = _compose(request, index, settings, now)
         message = Message.queued(composed, decline_id=decline.id, contact_id=contact.id, at=now)
+        follow_up = FollowUp(decline_id=decline.id, contact_id=contact.id)
         messages.append(message)
+        follow_ups.append(follow_up)
         session.add(message)
-        session.add(FollowUp(decline_id=decline.id, contact_id=contact.id))
+        session.add(follow_up)
     session.flush()
     webhooks.emit(
         session,
@@ -106,7 +126,7 @@ def accept(
         },
         now,
     )
-    return decline
+    return _Stored(decline, contacts, messages, follow_ups)
 
 
 def _warnings(request: DeclineCreate, now: datetime) -> list[str]:
@@ -206,8 +226,16 @@ def accept_once(
 def _accept_fresh(
     *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
 ) -> Accepted:
-    decline = accept(session=session, request=request, api_key=api_key, settings=settings, now=now)
-    public = to_public(session, [decline], delivery=settings.delivery)[0]
+    stored = _store(session=session, request=request, api_key=api_key, settings=settings, now=now)
+    # From the rows just written, not read back: the same answer, without a round trip
+    # for every message's kept copy.
+    public = public_of(
+        [stored.decline],
+        stored.contacts,
+        {m.contact_id: m for m in stored.messages},
+        {f.contact_id: f for f in stored.follow_ups},
+        delivery=settings.delivery,
+    )[0]
     return Accepted(201, public.model_dump(mode="json"), replayed=False)
 
 

@@ -26,8 +26,21 @@ def to_public(
     if not ids:
         return []
     contacts, messages, follow_ups = related(session, ids)
-    by_decline: dict[str, list[ContactPublic]] = {i: [] for i in ids}
-    for contact in contacts:
+    return public_of(declines, contacts, messages, follow_ups, delivery=delivery)
+
+
+def public_of(
+    declines: Sequence[Decline],
+    contacts: Sequence[Contact],
+    messages: dict[str, Message],
+    follow_ups: dict[str, FollowUp],
+    *,
+    delivery: str,
+) -> list[DeclinePublic]:
+    """The public form of rows in hand: read back by `to_public`, or just written (an
+    accepted decline answers from what it built, without reading it again)."""
+    by_decline: dict[str, list[ContactPublic]] = {d.id: [] for d in declines}
+    for contact in sorted(contacts, key=lambda c: c.position):
         by_decline[contact.decline_id].append(
             _contact(contact, messages[contact.id], follow_ups[contact.id])
         )
