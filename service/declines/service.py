@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,8 +67,16 @@ class _Stored:
 
 
 def _store(
-    *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
+    *,
+    session: Session,
+    request: DeclineCreate,
+    api_key: ApiKey,
+    settings: Settings,
+    now: datetime,
+    composed: Sequence[compose.ComposedMessage] | None = None,
 ) -> _Stored:
+    if composed is None:
+        composed = compose_all(request, settings, now)
     days = request.follow_up_business_days
     decline = Decline(
         api_key_id=api_key.id,
@@ -105,9 +114,8 @@ def _store(
     session.add_all(contacts)
     session.flush()
     messages, follow_ups = [], []
-    for index, contact in enumerate(contacts):
-        composed = _compose(request, index, settings, now)
-        message = Message.queued(composed, decline_id=decline.id, contact_id=contact.id, at=now)
+    for contact, mail in zip(contacts, composed, strict=True):
+        message = Message.queued(mail, decline_id=decline.id, contact_id=contact.id, at=now)
         follow_up = FollowUp(decline_id=decline.id, contact_id=contact.id)
         messages.append(message)
         follow_ups.append(follow_up)
@@ -131,6 +139,14 @@ def _store(
 
 def _warnings(request: DeclineCreate, now: datetime) -> list[str]:
     return [*warnings_for(request, now=now), *length_warnings(request, now=now)]
+
+
+def compose_all(
+    request: DeclineCreate, settings: Settings, now: datetime
+) -> list[compose.ComposedMessage]:
+    """Every contact's message. Pure: done before the transaction's first statement, it
+    never holds SQLite's write lock (BEGIN IMMEDIATE) while it renders."""
+    return [_compose(request, index, settings, now) for index in range(len(request.contacts))]
 
 
 def _compose(
@@ -206,9 +222,16 @@ def accept_once(
     idempotency_key: str | None,
 ) -> Accepted:
     """Accept, or replay the first response for a retried Idempotency-Key."""
+    # Composed first, before any statement: on SQLite the first one takes the write lock.
+    composed = compose_all(request, settings, now)
     if idempotency_key is None:
         return _accept_fresh(
-            session=session, request=request, api_key=api_key, settings=settings, now=now
+            session=session,
+            request=request,
+            api_key=api_key,
+            settings=settings,
+            now=now,
+            composed=composed,
         )
     record, replayed = idempotency.claim(
         session, api_key, idempotency_key, request_fingerprint(request)
@@ -216,7 +239,12 @@ def accept_once(
     if replayed:
         return Accepted(record.status_code, record.response, replayed=True)
     accepted = _accept_fresh(
-        session=session, request=request, api_key=api_key, settings=settings, now=now
+        session=session,
+        request=request,
+        api_key=api_key,
+        settings=settings,
+        now=now,
+        composed=composed,
     )
     record.status_code, record.response = accepted.status_code, accepted.body
     session.flush()
@@ -224,9 +252,22 @@ def accept_once(
 
 
 def _accept_fresh(
-    *, session: Session, request: DeclineCreate, api_key: ApiKey, settings: Settings, now: datetime
+    *,
+    session: Session,
+    request: DeclineCreate,
+    api_key: ApiKey,
+    settings: Settings,
+    now: datetime,
+    composed: Sequence[compose.ComposedMessage],
 ) -> Accepted:
-    stored = _store(session=session, request=request, api_key=api_key, settings=settings, now=now)
+    stored = _store(
+        session=session,
+        request=request,
+        api_key=api_key,
+        settings=settings,
+        now=now,
+        composed=composed,
+    )
     # From the rows just written, not read back: the same answer, without a round trip
     # for every message's kept copy.
     public = public_of(
