@@ -9,13 +9,21 @@ import typer
 
 from service.core.db import session_scope
 from service.core.errors import NotFound
-from service.people_cli import DECLINED, NOT_FOUND, JsonFlag, _fail, _open
+from service.people_cli import (
+    BAD_INPUT,
+    DECLINED,
+    EXIT_CODES,
+    NOT_FOUND,
+    JsonFlag,
+    _fail,
+    _open,
+)
 from service.privacy import service
 from service.privacy.schemas import ErasurePublic
 
 
 def register(app: typer.Typer) -> None:
-    app.command("erase")(erase)
+    app.command("erase", epilog=EXIT_CODES)(erase)
 
 
 def erase(
@@ -24,7 +32,8 @@ def erase(
     as_json: JsonFlag = False,
 ) -> None:
     """Erase everything held about a candidate (every key's declines); leaves an audit row
-    without personal data. Exit 4 when nothing is held, 5 when declined at the prompt."""
+    without personal data. Exit 3 when nothing is held, 4 when answered no at the prompt,
+    2 off a terminal without --yes (the same codes as every command)."""
     settings, engine = _open()
     try:
         with session_scope(engine) as session:
@@ -50,7 +59,7 @@ def erase(
 
 def _confirm(declines: int, contacts: int, messages: int) -> None:
     if not sys.stdin.isatty():
-        raise _fail(DECLINED, "not a terminal: pass --yes to erase without asking")
+        raise _fail(BAD_INPUT, "not a terminal: pass --yes to erase without asking")
     question = (
         f"Erase {declines} declines, {contacts} contacts and {messages} kept messages, "
         "and all mail and calls about them? This cannot be undone"

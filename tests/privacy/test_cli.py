@@ -35,7 +35,7 @@ def test_erase_asks_first_then_erases_rows_and_kept_files(
     assert len(list(capture.glob("*.eml"))) == 4
 
     asked = _run(["erase", "ada@home.example"], env, tmp_path)
-    assert asked.returncode == 5 and "--yes" in asked.stderr
+    assert asked.returncode == 2 and "--yes" in asked.stderr  # bad input: no one to ask
     assert len(list(capture.glob("*.eml"))) == 4
 
     erased = _run(["erase", "ADA@home.example", "--yes", "--json"], env, tmp_path)
@@ -57,7 +57,7 @@ def test_erase_asks_first_then_erases_rows_and_kept_files(
         engine.dispose()
 
     again = _run(["erase", "ada@home.example", "--yes"], env, tmp_path)
-    assert again.returncode == 4
+    assert again.returncode == 3  # not found
     assert "nothing is held" in again.stderr
     in_words = _run(["erase", "grace@navy.example", "--yes"], env, tmp_path)
     assert in_words.returncode == 0, in_words.stderr
@@ -86,7 +86,7 @@ def test_at_a_terminal_erase_says_what_goes_and_waits_for_yes(
     finally:
         os.close(main)
         os.close(terminal)
-    assert process.returncode == 5, err
+    assert process.returncode == 4, err  # answered no
     assert b"Erase 1 declines, 2 contacts and 2 kept messages" in out
     assert b"nothing erased" in err
     assert len(list((tmp_path / "capture").glob("*.eml"))) == 2
