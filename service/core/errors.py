@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -18,6 +19,8 @@ from service.core.numbers import is_ascii_digits
 
 PROBLEM_JSON = "application/problem+json"
 DATABASE_BUSY_RETRY_SECONDS = 2
+
+log = logging.getLogger(__name__)
 
 
 class FieldProblem(BaseModel):
@@ -130,7 +133,8 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _database_busy(_: Request, exc: OperationalError) -> JSONResponse:
         # SQLite's lock wait (busy_timeout) ran out, or PostgreSQL went away: the request
-        # was rolled back as a whole, so it is safe to send again.
+        # was rolled back as a whole, so it is safe to send again. The operator sees why.
+        log.warning("answered 503, the database refused: %s", str(exc.orig or exc)[:300])
         return problem(
             503,
             "Database busy",
