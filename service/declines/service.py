@@ -224,20 +224,12 @@ def accept_once(
     """Accept, or replay the first response for a retried Idempotency-Key."""
     # Composed first, before any statement: on SQLite the first one takes the write lock.
     composed = compose_all(request, settings, now)
-    if idempotency_key is None:
-        return _accept_fresh(
-            session=session,
-            request=request,
-            api_key=api_key,
-            settings=settings,
-            now=now,
-            composed=composed,
+    if idempotency_key is not None:
+        record, replayed = idempotency.claim(
+            session, api_key, idempotency_key, request_fingerprint(request)
         )
-    record, replayed = idempotency.claim(
-        session, api_key, idempotency_key, request_fingerprint(request)
-    )
-    if replayed:
-        return Accepted(record.status_code, record.response, replayed=True)
+        if replayed:
+            return Accepted(record.status_code, record.response, replayed=True)
     accepted = _accept_fresh(
         session=session,
         request=request,
@@ -246,6 +238,8 @@ def accept_once(
         now=now,
         composed=composed,
     )
+    if idempotency_key is None:
+        return accepted
     record.status_code, record.response = accepted.status_code, accepted.body
     session.flush()
     return accepted
